@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Exit codes, decided here and documented in docs/cli.md.
+const (
+	// ExitOK means the command did what was asked.
+	ExitOK = 0
+	// ExitError means the command failed (bad input, unreachable registry,
+	// a limit hit).
+	ExitError = 1
+	// ExitUsage means the command line was wrong (unknown flag, bad value).
+	ExitUsage = 2
+	// ExitFindings means results at or above the --fail-on threshold were
+	// found.
+	ExitFindings = 3
+	// ExitInterrupted means the command was interrupted by a signal.
+	ExitInterrupted = 130
+)
+
+// UsageError is a mistake on the command line.
+type UsageError struct{ Err error }
+
+// Error implements error.
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usageErrorf returns a *UsageError.
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps the error a command returned to the process exit code.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	}
+	return ExitError
+}
