@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -78,19 +78,7 @@ func (ar *archive) open(name string) (io.ReadCloser, error) {
 	return io.NopCloser(io.NewSectionReader(ar.f, e.off, e.size)), nil
 }
 
-// opener is a tarball.Opener for go-containerregistry's docker archive
-// reader, which finds members by scanning the whole tar itself.
-func (ar *archive) opener(string) tarball.Opener {
-	return func() (io.ReadCloser, error) {
-		st, err := ar.f.Stat()
-		if err != nil {
-			return nil, err
-		}
-		return io.NopCloser(io.NewSectionReader(ar.f, 0, st.Size())), nil
-	}
-}
-
-// readJSON reads a small member.
+// read reads a small member whole.
 func (ar *archive) read(name string) ([]byte, error) {
 	e, ok := ar.entries[name]
 	if !ok {
@@ -178,14 +166,22 @@ func (x *archiveIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
 	return x.ar.newIndex(raw)
 }
 
-// archiveImage is an image manifest inside an OCI archive.
+// archiveImage is an image manifest inside an OCI archive, or one
+// synthesized for a docker save tarball.
 type archiveImage struct {
-	ar       *archive
-	raw      []byte
-	manifest *v1.Manifest
+	ar        *archive
+	raw       []byte
+	manifest  *v1.Manifest
+	rawConfig []byte   // docker save: the config, read from its member
+	members   []string // docker save: the layer members, in manifest order
 }
 
-func (i *archiveImage) RawConfigFile() ([]byte, error) { return i.ar.blob(i.manifest.Config.Digest) }
+func (i *archiveImage) RawConfigFile() ([]byte, error) {
+	if i.rawConfig != nil {
+		return i.rawConfig, nil
+	}
+	return i.ar.blob(i.manifest.Config.Digest)
+}
 func (i *archiveImage) MediaType() (types.MediaType, error) {
 	if i.manifest.MediaType != "" {
 		return i.manifest.MediaType, nil
@@ -202,22 +198,27 @@ func (i *archiveImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error)
 		}
 		return &archiveLayer{ar: i.ar, desc: i.manifest.Config, small: raw}, nil
 	}
-	for _, d := range i.manifest.Layers {
+	for j, d := range i.manifest.Layers {
 		if d.Digest == h {
-			if !i.ar.has(blobPath(h)) {
+			member := ""
+			if i.members != nil {
+				member = i.members[j]
+			}
+			if member == "" && !i.ar.has(blobPath(h)) {
 				return nil, fmt.Errorf("archive has no blob %s", h)
 			}
-			return &archiveLayer{ar: i.ar, desc: d}, nil
+			return &archiveLayer{ar: i.ar, desc: d, member: member}, nil
 		}
 	}
 	return nil, fmt.Errorf("manifest has no layer %s", h)
 }
 
-// archiveLayer is a blob inside an OCI archive, read in place.
+// archiveLayer is a blob inside an image archive, read in place.
 type archiveLayer struct {
-	ar    *archive
-	desc  v1.Descriptor
-	small []byte // the config blob, already read
+	ar     *archive
+	desc   v1.Descriptor
+	member string // the archive member; "" means blobs/<alg>/<hex>
+	small  []byte // the config blob, already read
 }
 
 func (l *archiveLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
@@ -227,5 +228,35 @@ func (l *archiveLayer) Compressed() (io.ReadCloser, error) {
 	if l.small != nil {
 		return io.NopCloser(bytes.NewReader(l.small)), nil
 	}
-	return l.ar.open(blobPath(l.desc.Digest))
+	name := l.member
+	if name == "" {
+		name = blobPath(l.desc.Digest)
+	}
+	rc, err := l.ar.open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &verifyingReader{r: rc, h: sha256.New(), want: l.desc.Digest}, nil
 }
+
+// verifyingReader hashes what it reads and fails at the end of the stream
+// when the hash is not the expected digest, so a blob is checked in the one
+// pass that reads it.
+type verifyingReader struct {
+	r    io.ReadCloser
+	h    hash.Hash
+	want v1.Hash
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF && v.want.Algorithm == "sha256" {
+		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want.Hex {
+			return n, fmt.Errorf("blob %s: content has digest sha256:%s", v.want, got)
+		}
+	}
+	return n, err
+}
+
+func (v *verifyingReader) Close() error { return v.r.Close() }

@@ -12,7 +12,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // refNameAnnotation names an image inside an OCI layout.
@@ -142,21 +141,12 @@ func openArchive(path, tag string, platform *v1.Platform) (opened, error) {
 		return opened{}, err
 	}
 	if ar.has("manifest.json") {
-		var t *name.Tag
-		if tag != "" {
-			parsed, err := name.NewTag(tag)
-			if err != nil {
-				f.Close()
-				return opened{}, fmt.Errorf("parse tag %q: %w", tag, err)
-			}
-			t = &parsed
-		}
-		img, err := tarball.Image(ar.opener("manifest.json"), t)
+		img, err := ar.dockerImage(tag)
 		if err != nil {
 			f.Close()
 			return opened{}, fmt.Errorf("read docker archive: %w", err)
 		}
-		return opened{img: img, closer: f, uncompressed: true}, nil
+		return opened{img: img, closer: f}, nil
 	}
 	if ar.has("index.json") {
 		idx, err := ar.index()

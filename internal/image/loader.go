@@ -16,10 +16,7 @@ import (
 // layerLoader streams layers: once in order to build the tree, and again to
 // read a file that was not prefetched.
 type layerLoader struct {
-	// uncompressed reads layers through Uncompressed (docker save
-	// tarballs, which may store layers uncompressed).
-	uncompressed bool
-	layers       []v1.Layer
+	layers []v1.Layer
 	infos  []Layer
 	budget *budget
 	spool  *spool
@@ -30,20 +27,9 @@ type layerLoader struct {
 // stored (compressed) bytes, for progress reporting.
 //
 // Layers are read as stored and decompressed here (gzip and zstd, detected
-// by their magic numbers, so a wrong media type does not matter), except
-// those of docker save tarballs, read through go-containerregistry's
-// Uncompressed, which knows whether the tarball stored them compressed.
+// by their magic numbers, so a wrong media type does not matter; anything
+// else is taken as an uncompressed tar).
 func (ld *layerLoader) stream(l v1.Layer, wrap func(io.Reader) io.Reader) (io.ReadCloser, error) {
-	if ld.uncompressed {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			return nil, fmt.Errorf("read: %w", err)
-		}
-		if wrap != nil {
-			return readCloser{Reader: wrap(rc), Closer: rc}, nil
-		}
-		return rc, nil
-	}
 	rc, err := l.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)

@@ -112,9 +112,8 @@ func Open(ctx context.Context, src Source, opts Options) (*Image, error) {
 
 // opened is an image resolved from a backend.
 type opened struct {
-	img          v1.Image
-	closer       io.Closer // what to close when done (an archive file)
-	uncompressed bool      // read layers through Uncompressed
+	img    v1.Image
+	closer io.Closer // what to close when done (an archive file)
 }
 
 // openV1 resolves src to one image, from whichever backend holds it.
@@ -161,10 +160,15 @@ func build(ctx context.Context, src Source, o opened, opts Options) (*Image, err
 		out.Platform = p.String()
 	}
 	var total int64
-	for _, l := range v1layers {
+	for i, l := range v1layers {
 		info, err := describeLayer(l)
 		if err != nil {
 			return nil, err
+		}
+		// The config lists the diff IDs; asking a layer for its own would
+		// decompress and hash it.
+		if i < len(cfg.RootFS.DiffIDs) {
+			info.DiffID = cfg.RootFS.DiffIDs[i].String()
 		}
 		out.Layers = append(out.Layers, info)
 		total += info.Size
@@ -172,7 +176,7 @@ func build(ctx context.Context, src Source, o opened, opts Options) (*Image, err
 
 	sp := &spool{parent: opts.TempDir}
 	b := &budget{max: opts.Limits.MaxTotalBytes}
-	ld := &layerLoader{layers: v1layers, infos: out.Layers, budget: b, spool: sp, closer: o.closer, uncompressed: o.uncompressed}
+	ld := &layerLoader{layers: v1layers, infos: out.Layers, budget: b, spool: sp, closer: o.closer}
 	t := newTree(opts.Limits, opts.Want, sp)
 	var done int64
 	for i, l := range v1layers {
@@ -221,9 +225,6 @@ func describeLayer(l v1.Layer) (Layer, error) {
 		return Layer{}, fmt.Errorf("layer %s: size: %w", d, err)
 	}
 	info := Layer{Digest: d.String(), Size: size}
-	if diffID, err := l.DiffID(); err == nil {
-		info.DiffID = diffID.String()
-	}
 	if mt, err := l.MediaType(); err == nil {
 		info.MediaType = string(mt)
 	}
@@ -242,4 +243,3 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.fn(p.n)
 	return n, err
 }
-

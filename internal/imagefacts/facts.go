@@ -42,7 +42,9 @@ type Facts struct {
 
 // SpecialFile is a setuid or setgid file.
 type SpecialFile struct {
-	Path   string `json:"path"`
+	// Path is the absolute path inside the image.
+	Path string `json:"path"`
+	// Mode is the permission in octal, as chmod takes it ("4755").
 	Mode   string `json:"mode"`
 	Setuid bool   `json:"setuid,omitempty"`
 	Setgid bool   `json:"setgid,omitempty"`
@@ -77,7 +79,7 @@ func Collect(ctx context.Context, fsys fs.FS, cfg *v1.ConfigFile, size int64, la
 		slices.Sort(f.ExposedPorts)
 		for _, kv := range cfg.Config.Env {
 			k, v, _ := strings.Cut(kv, "=")
-			if v != "" && secretName.MatchString(k) {
+			if v != "" && secretName.MatchString(k) && !pointsElsewhere(k) {
 				f.SecretEnv = append(f.SecretEnv, k)
 			}
 		}
@@ -106,7 +108,7 @@ func Collect(ctx context.Context, fsys fs.FS, cfg *v1.ConfigFile, size int64, la
 		m := info.Mode()
 		if m&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
 			f.SpecialFiles = append(f.SpecialFiles, SpecialFile{
-				Path: "/" + name, Mode: m.String(),
+				Path: "/" + name, Mode: octal(m),
 				Setuid: m&fs.ModeSetuid != 0, Setgid: m&fs.ModeSetgid != 0,
 			})
 		}
@@ -149,4 +151,26 @@ func present(fsys fs.FS, names []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// octal writes a mode as chmod takes it ("4755").
+func octal(m fs.FileMode) string {
+	v := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		v |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return fmt.Sprintf("%04o", v)
+}
+
+// pointsElsewhere reports names that by convention hold where a secret is
+// (DB_PASSWORD_FILE=/run/secrets/db), not the secret.
+func pointsElsewhere(name string) bool {
+	u := strings.ToUpper(name)
+	return strings.HasSuffix(u, "_FILE") || strings.HasSuffix(u, "_PATH") || strings.HasSuffix(u, "_DIR")
 }

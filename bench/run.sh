@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks (make bench). Installs the peer tools into the tools
+# cache from the Go module proxy, builds the inputs, and runs each comparison.
+# Not run by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=${KUBESHIELD_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-tools}
+mkdir -p "$tools/bin"
+if [ ! -x "$tools/bin/syft" ]; then
+  echo "installing syft v1.57.1 into $tools/bin (takes several minutes)" >&2
+  GOBIN="$tools/bin" go install github.com/anchore/syft/cmd/syft@v1.57.1
+fi
+cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
+bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
+tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
+go build -trimpath -o bin/kubeshield ./cmd/kubeshield
+
+echo "== kubeshield sbom vs syft $("$tools/bin/syft" version 2>/dev/null | awk '/^Version:/ {print $2}'), Debian 12 minbase, $(nproc) cores"
+go run ./bench/sbom -kubeshield bin/kubeshield -syft "$tools/bin/syft" -runs "${RUNS:-5}" \
+  -input "dir=dir:$cache/debian12-rootfs" \
+  -input "tarball=archive:$tarball"
