@@ -18,7 +18,7 @@ func TestImportGraph(t *testing.T) {
 	const mod = "github.com/kubeshield/kubeshield/"
 	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb"}
 	forbidden := map[string][]string{
-		"internal/report": {"internal/cli"},
+		"internal/report":  {"internal/cli"},
 		"internal/fixture": {"internal/cli", "internal/report"},
 	}
 	for _, e := range engines {
