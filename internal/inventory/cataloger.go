@@ -44,6 +44,12 @@ func Catalogers() []Cataloger {
 	return []Cataloger{
 		dpkg{},
 		apk{},
+		goBinary{},
+		java{},
+		ruby{},
+		rust{},
+		php{},
+		dotnet{},
 	}
 }
 
