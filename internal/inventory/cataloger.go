@@ -44,6 +44,7 @@ func Catalogers() []Cataloger {
 	return []Cataloger{
 		dpkg{},
 		apk{},
+		rpm{},
 		goBinary{},
 		java{},
 		ruby{},
