@@ -143,7 +143,14 @@ func kubeshieldPackages(out []byte) ([]string, error) {
 	}
 	var pkgs []string
 	for _, p := range doc.Packages {
-		pkgs = append(pkgs, normType(p.Type)+" "+p.Name+" "+p.Version)
+		name := p.Name
+		if p.Type == "java-archive" {
+			// syft names Maven packages by artifactId alone.
+			if _, artifact, ok := strings.Cut(name, ":"); ok {
+				name = artifact
+			}
+		}
+		pkgs = append(pkgs, normType(p.Type)+" "+name+" "+p.Version)
 	}
 	sort.Strings(pkgs)
 	return pkgs, nil

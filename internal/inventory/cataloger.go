@@ -46,6 +46,8 @@ func Catalogers() []Cataloger {
 		apk{},
 		rpm{},
 		goBinary{},
+		npm{},
+		python{},
 		java{},
 		ruby{},
 		rust{},
