@@ -19,26 +19,9 @@ func (apk) Required(name string, _ fs.FileMode) bool {
 }
 
 func (a apk) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: a.Name(), Path: name, Err: err})
-			continue
-		}
-		found, err := parseAPKInstalled(data, name, in.Distro)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: a.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+	return eachManifest(ctx, in, a.Name(), func(data []byte, name string) ([]Package, error) {
+		return parseAPKInstalled(data, name, in.Distro)
+	})
 }
 
 // parseAPKInstalled parses the apk "installed" database: stanzas of

@@ -32,31 +32,12 @@ func (dotnet) Required(name string, _ fs.FileMode) bool {
 }
 
 func (d dotnet) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: d.Name(), Path: name, Err: err})
-			continue
-		}
-		var found []Package
+	return eachManifest(ctx, in, d.Name(), func(data []byte, name string) ([]Package, error) {
 		if path.Base(name) == "packages.lock.json" {
-			found, err = parseNuGetLock(data, name)
-		} else {
-			found, err = parseDepsJSON(data, name)
+			return parseNuGetLock(data, name)
 		}
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: d.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		return parseDepsJSON(data, name)
+	})
 }
 
 // nugetPackage builds the package of a NuGet package ID and version.

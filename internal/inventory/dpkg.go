@@ -26,26 +26,9 @@ func (dpkg) Required(name string, _ fs.FileMode) bool {
 }
 
 func (d dpkg) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: d.Name(), Path: name, Err: err})
-			continue
-		}
-		found, err := parseDpkgStatus(data, name, in.Distro)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: d.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+	return eachManifest(ctx, in, d.Name(), func(data []byte, name string) ([]Package, error) {
+		return parseDpkgStatus(data, name, in.Distro)
+	})
 }
 
 // dpkgPresent are the dpkg states (the third word of Status) in which a

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,4 +36,47 @@ func readFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: more than the limit of %d bytes", name, max)
 	}
 	return data, nil
+}
+
+// eachFile runs catalog on every path of in, in order, and collects what
+// it finds, keeping the packages of the other files when one fails. An
+// error from catalog becomes a *FileError naming the cataloger and path
+// (errors that already are file errors are kept as they are); a done
+// context stops the loop and is returned as is.
+func eachFile(ctx context.Context, in Input, cataloger string, catalog func(name string) ([]Package, error)) ([]Package, error) {
+	var (
+		pkgs []Package
+		errs []error
+	)
+	for _, name := range in.Paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		found, err := catalog(name)
+		pkgs = append(pkgs, found...)
+		if err == nil {
+			continue
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		if files, rest := splitFileErrors(err); rest == nil && len(files) > 0 {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, &FileError{Cataloger: cataloger, Path: name, Err: err})
+	}
+	return pkgs, errors.Join(errs...)
+}
+
+// eachManifest is eachFile for catalogers that read each file whole (up to
+// maxManifest bytes) and parse the bytes.
+func eachManifest(ctx context.Context, in Input, cataloger string, parse func(data []byte, name string) ([]Package, error)) ([]Package, error) {
+	return eachFile(ctx, in, cataloger, func(name string) ([]Package, error) {
+		data, err := readFile(in.FS, name, maxManifest)
+		if err != nil {
+			return nil, err
+		}
+		return parse(data, name)
+	})
 }

@@ -64,22 +64,9 @@ func (goBinary) Required(_ string, mode fs.FileMode) bool {
 }
 
 func (g goBinary) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		found, err := readGoBinary(in.FS, name)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: g.Name(), Path: name, Err: err})
-			continue
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+	return eachFile(ctx, in, g.Name(), func(name string) ([]Package, error) {
+		return readGoBinary(in.FS, name)
+	})
 }
 
 // readGoBinary opens name and returns the packages of its build information,

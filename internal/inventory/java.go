@@ -106,30 +106,14 @@ func (java) Name() string { return "java" }
 func (java) Required(name string, _ fs.FileMode) bool { return isJavaArchive(name) }
 
 func (j java) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	return eachFile(ctx, in, j.Name(), func(name string) ([]Package, error) {
 		f, err := openRandom(in.FS, name, maxBuffered)
 		if err != nil {
-			errs = append(errs, &FileError{Cataloger: j.Name(), Path: name, Err: err})
-			continue
+			return nil, err
 		}
-		found, err := walkJavaArchive(ctx, f, f.size, name, defaultJavaLimits())
-		f.Close()
-		if err != nil {
-			if _, rest := splitFileErrors(err); rest != nil {
-				return nil, err
-			}
-			errs = append(errs, err)
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		defer f.Close()
+		return walkJavaArchive(ctx, f, f.size, name, defaultJavaLimits())
+	})
 }
 
 // walkJavaArchive returns the packages of the Java archive r of size bytes

@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -42,40 +41,23 @@ func (npm) Required(name string, _ fs.FileMode) bool {
 // becomes a *FileError joined into the returned error; a cancelled context
 // returns the context's error.
 func (n npm) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: n.Name(), Path: name, Err: err})
-			continue
-		}
-		var found []Package
+	return eachManifest(ctx, in, n.Name(), func(data []byte, name string) ([]Package, error) {
 		switch path.Base(name) {
 		case "package-lock.json", "npm-shrinkwrap.json":
-			found, err = parsePackageLock(data, name)
+			return parsePackageLock(data, name)
 		case "yarn.lock":
-			found, err = parseYarnLock(data, name)
+			return parseYarnLock(data, name)
 		case "pnpm-lock.yaml":
-			found, err = parsePnpmLock(data, name)
+			return parsePnpmLock(data, name)
 		case "package.json":
-			var p *Package
-			p, err = parsePackageJSON(data, name)
-			if p != nil {
-				found = []Package{*p}
+			p, err := parsePackageJSON(data, name)
+			if p == nil {
+				return nil, err
 			}
+			return []Package{*p}, err
 		}
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: n.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		return nil, nil
+	})
 }
 
 // inNodeModules reports whether dir, as returned by path.Split, has a

@@ -34,31 +34,12 @@ func (php) Required(name string, _ fs.FileMode) bool {
 }
 
 func (c php) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: c.Name(), Path: name, Err: err})
-			continue
-		}
-		var found []Package
+	return eachManifest(ctx, in, c.Name(), func(data []byte, name string) ([]Package, error) {
 		if path.Base(name) == "composer.lock" {
-			found, err = parseComposerLock(data, name)
-		} else {
-			found, err = parseComposerInstalled(data, name)
+			return parseComposerLock(data, name)
 		}
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: c.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		return parseComposerInstalled(data, name)
+	})
 }
 
 // composerPackage is one package of a composer.lock or installed.json.

@@ -44,21 +44,9 @@ func (python) Required(name string, _ fs.FileMode) bool {
 // becomes a *FileError joined into the returned error; a cancelled context
 // returns the context's error.
 func (p python) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		found, err := p.catalogFile(in.FS, name)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: p.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+	return eachFile(ctx, in, p.Name(), func(name string) ([]Package, error) {
+		return p.catalogFile(in.FS, name)
+	})
 }
 
 // catalogFile reads and parses one file that Required accepted.

@@ -3,7 +3,6 @@ package inventory
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -43,34 +42,20 @@ func (rpm) Required(name string, _ fs.FileMode) bool {
 }
 
 func (r rpm) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	return eachFile(ctx, in, r.Name(), func(name string) ([]Package, error) {
 		blobs, err := readRPMDB(ctx, in.FS, name)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			errs = append(errs, &FileError{Cataloger: r.Name(), Path: name, Err: err})
-			continue
+			return nil, err
 		}
 		found, err := rpmdb.Packages(blobs)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: r.Name(), Path: name, Err: err})
-		}
+		var pkgs []Package
 		for _, p := range found {
-			if p.Name == "gpg-pubkey" {
-				continue
+			if p.Name != "gpg-pubkey" {
+				pkgs = append(pkgs, rpmPackage(p, name, in.Distro))
 			}
-			pkgs = append(pkgs, rpmPackage(p, name, in.Distro))
 		}
-	}
-	return pkgs, errors.Join(errs...)
+		return pkgs, err
+	})
 }
 
 // readRPMDB returns the header blobs of the rpm database at name, of at

@@ -42,35 +42,16 @@ func (ruby) Required(name string, _ fs.FileMode) bool {
 }
 
 func (r ruby) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
+	return eachManifest(ctx, in, r.Name(), func(data []byte, name string) ([]Package, error) {
+		if !strings.HasSuffix(name, ".gemspec") {
+			return parseGemfileLock(data, name)
+		}
+		p, err := parseGemspec(data, name)
+		if err != nil {
 			return nil, err
 		}
-		data, err := readFile(in.FS, name, maxManifest)
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: r.Name(), Path: name, Err: err})
-			continue
-		}
-		var found []Package
-		if strings.HasSuffix(name, ".gemspec") {
-			var p Package
-			p, err = parseGemspec(data, name)
-			if err == nil {
-				found = []Package{p}
-			}
-		} else {
-			found, err = parseGemfileLock(data, name)
-		}
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: r.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		return []Package{p}, nil
+	})
 }
 
 // gemPackage builds the package of a gem. A platform other than "ruby" (a

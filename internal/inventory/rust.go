@@ -50,33 +50,16 @@ func (rust) Required(name string, mode fs.FileMode) bool {
 }
 
 func (r rust) Catalog(ctx context.Context, in Input) ([]Package, error) {
-	var (
-		pkgs []Package
-		errs []error
-	)
-	for _, name := range in.Paths {
-		if err := ctx.Err(); err != nil {
+	return eachFile(ctx, in, r.Name(), func(name string) ([]Package, error) {
+		if path.Base(name) != "Cargo.lock" {
+			return catalogRustBinary(in.FS, name)
+		}
+		data, err := readFile(in.FS, name, maxManifest)
+		if err != nil {
 			return nil, err
 		}
-		var (
-			found []Package
-			err   error
-		)
-		if path.Base(name) == "Cargo.lock" {
-			var data []byte
-			data, err = readFile(in.FS, name, maxManifest)
-			if err == nil {
-				found, err = parseCargoLock(data, name)
-			}
-		} else {
-			found, err = catalogRustBinary(in.FS, name)
-		}
-		if err != nil {
-			errs = append(errs, &FileError{Cataloger: r.Name(), Path: name, Err: err})
-		}
-		pkgs = append(pkgs, found...)
-	}
-	return pkgs, errors.Join(errs...)
+		return parseCargoLock(data, name)
+	})
 }
 
 // crateSource is what a Cargo.lock "source" or a cargo-auditable "source"
