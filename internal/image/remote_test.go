@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -91,7 +93,7 @@ func TestPlatformFromIndex(t *testing.T) {
 // TestRegistryCredentials pulls from a registry that wants basic auth, with
 // the credentials in a Docker config file.
 func TestRegistryCredentials(t *testing.T) {
-	reg := registry.New()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
