@@ -32,7 +32,7 @@ func openDir(ctx context.Context, dir string, limits Limits) (*FS, error) {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
 	rootDev := device(rootInfo)
-	t := newTree(limits, nil, nil)
+	t := newTree(limits, nil, nil, nil)
 	t.root.mode = rootInfo.Mode()
 	err = fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -106,10 +106,18 @@ func device(info fs.FileInfo) uint64 {
 // dirLoader opens files of a directory source in place.
 type dirLoader struct{ root *os.Root }
 
+// open opens the file in place. O_NONBLOCK keeps a file swapped for a FIFO
+// since the walk from blocking the open; anything but a regular file is
+// refused.
 func (d *dirLoader) open(c *content) (readerAtSeeker, error) {
-	f, err := d.root.Open(c.origin)
+	f, err := d.root.OpenFile(c.origin, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is no longer a regular file", c.origin)
 	}
 	return &spoolReader{File: f}, nil
 }

@@ -36,12 +36,14 @@ func (n *node) isDir() bool { return n.mode.IsDir() }
 // content is where a regular file's bytes are: in memory, in a spool file,
 // or still in the layer (origin) to be streamed again.
 type content struct {
-	mu     sync.Mutex
-	data   []byte // loaded, small
-	spool  string // loaded, spooled to this file
-	loaded bool
-	origin string // name of the tar entry (or host path) that holds the bytes
-	layer  int    // the layer holding origin; -1 for a directory source
+	mu      sync.Mutex
+	data    []byte // loaded, small
+	spool   string // loaded, spooled to this file
+	loaded  bool
+	origin  string // name of the tar entry (or host path) that holds the bytes
+	ordinal int    // position of that entry in its layer (a name may repeat)
+	size    int64  // the entry's size
+	layer   int    // the layer holding origin; -1 for a directory source
 }
 
 // loader reads the bytes of content that was not prefetched.

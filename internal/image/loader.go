@@ -106,7 +106,7 @@ func (ld *layerLoader) open(c *content) (readerAtSeeker, error) {
 	}
 	defer rc.Close()
 	tr := tar.NewReader(ld.budget.reader(rc))
-	for {
+	for ordinal := 0; ; ordinal++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			return nil, fmt.Errorf("layer %s: entry %q is gone", ld.infos[c.layer].Digest, c.origin)
@@ -114,10 +114,13 @@ func (ld *layerLoader) open(c *content) (readerAtSeeker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: read tar: %w", ld.infos[c.layer].Digest, err)
 		}
-		if hdr.Name != c.origin {
+		if ordinal != c.ordinal {
 			continue
 		}
-		t := tree{spool: ld.spool}
+		if hdr.Name != c.origin || hdr.Size != c.size {
+			return nil, fmt.Errorf("layer %s: entry %d is not %q of %d bytes as on the first read", ld.infos[c.layer].Digest, ordinal, c.origin, c.size)
+		}
+		t := tree{spool: ld.spool, budget: ld.budget, memUsed: memTotalMax}
 		if err := t.prefetch(c, hdr.Size, tr); err != nil {
 			return nil, fmt.Errorf("layer %s: entry %q: %w", ld.infos[c.layer].Digest, c.origin, err)
 		}

@@ -174,10 +174,10 @@ func build(ctx context.Context, src Source, o opened, opts Options) (*Image, err
 		total += info.Size
 	}
 
-	sp := &spool{parent: opts.TempDir}
+	sp := &spool{parent: opts.TempDir, max: opts.Limits.MaxTotalBytes / 4}
 	b := &budget{max: opts.Limits.MaxTotalBytes}
 	ld := &layerLoader{layers: v1layers, infos: out.Layers, budget: b, spool: sp, closer: o.closer}
-	t := newTree(opts.Limits, opts.Want, sp)
+	t := newTree(opts.Limits, opts.Want, sp, b)
 	var done int64
 	for i, l := range v1layers {
 		var wrap func(io.Reader) io.Reader

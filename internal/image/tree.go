@@ -17,23 +17,74 @@ import (
 // spooled to the temporary directory.
 const memMax = 1 << 20
 
+// memTotalMax bounds the bytes of all prefetched files kept in memory; past
+// it, files are spooled.
+const memTotalMax = 256 << 20
+
+// Bounds on entry names and link targets, as Linux has them.
+const (
+	maxPathLen   = 4096 // PATH_MAX
+	maxPathDepth = 1024 // components in one name or target
+	// stepsPerEntry bounds the path-resolution work (components walked,
+	// links followed) per allowed entry, so that long link chains cannot
+	// make placing the entries quadratic.
+	stepsPerEntry = 128
+)
+
+// ErrBadEntry means a layer entry is malformed: a name or link target too
+// long or too deep to be a path.
+var ErrBadEntry = errors.New("malformed layer entry")
+
 // tree builds the squashed filesystem from layer tar streams applied in
 // order, and from directory walks.
 type tree struct {
 	root    *node
 	limits  Limits
-	entries int
+	entries int   // tar headers read plus directories created implicitly
+	steps   int64 // path components walked while placing entries
+	memUsed int64 // bytes of prefetched content held in memory
 	want    func(name string, mode fs.FileMode) bool
 	spool   *spool
+	budget  *budget // charged with prefetched bytes; nil for directories
 }
 
-func newTree(limits Limits, want func(string, fs.FileMode) bool, sp *spool) *tree {
+func newTree(limits Limits, want func(string, fs.FileMode) bool, sp *spool, b *budget) *tree {
 	return &tree{
 		root:   &node{mode: fs.ModeDir | 0o755, layer: -1, children: map[string]*node{}},
 		limits: limits,
 		want:   want,
 		spool:  sp,
+		budget: b,
 	}
+}
+
+// countEntry charges one entry against MaxEntries.
+func (t *tree) countEntry(what string) error {
+	t.entries++
+	if t.entries > t.limits.MaxEntries {
+		return &LimitError{Limit: "max-entries", Max: int64(t.limits.MaxEntries), What: what}
+	}
+	return nil
+}
+
+// step charges path-resolution work.
+func (t *tree) step() error {
+	t.steps++
+	if max := int64(t.limits.MaxEntries) * stepsPerEntry; t.steps > max {
+		return &LimitError{Limit: "max-entries", Max: int64(t.limits.MaxEntries), What: "path resolution work (long symbolic link chains)"}
+	}
+	return nil
+}
+
+// checkPath refuses names and link targets that no filesystem would hold.
+func checkPath(p string) error {
+	if len(p) > maxPathLen {
+		return fmt.Errorf("%d bytes is longer than %d: %w", len(p), maxPathLen, ErrBadEntry)
+	}
+	if strings.Count(p, "/") > maxPathDepth {
+		return fmt.Errorf("more than %d components: %w", maxPathDepth, ErrBadEntry)
+	}
+	return nil
 }
 
 // EntryError is a layer entry that cannot be applied. It wraps the reason
@@ -58,6 +109,9 @@ func (e *EntryError) Unwrap() error { return e.Err }
 // cleanName turns a tar entry name into a slash path relative to the root
 // ("" for the root itself). A name that leaves the root wraps ErrUnsafePath.
 func cleanName(name string) (string, error) {
+	if err := checkPath(name); err != nil {
+		return "", err
+	}
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", fmt.Errorf("NUL byte in name: %w", ErrUnsafePath)
 	}
@@ -73,7 +127,7 @@ func cleanName(name string) (string, error) {
 // apply reads one layer's tar stream and applies its entries over the tree.
 func (t *tree) apply(ctx context.Context, idx int, digest string, r io.Reader) error {
 	tr := tar.NewReader(r)
-	for {
+	for ordinal := 0; ; ordinal++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			return nil
@@ -81,16 +135,15 @@ func (t *tree) apply(ctx context.Context, idx int, digest string, r io.Reader) e
 		if err != nil {
 			return fmt.Errorf("layer %s: read tar: %w", digest, err)
 		}
-		t.entries++
-		if t.entries > t.limits.MaxEntries {
-			return &LimitError{Limit: "max-entries", Max: int64(t.limits.MaxEntries), What: "number of layer entries"}
+		if err := t.countEntry("number of layer entries"); err != nil {
+			return err
 		}
 		if t.entries%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if err := t.applyEntry(idx, hdr, tr); err != nil {
+		if err := t.applyEntry(idx, ordinal, hdr, tr); err != nil {
 			if errors.Is(err, ErrLimit) {
 				return err
 			}
@@ -99,7 +152,7 @@ func (t *tree) apply(ctx context.Context, idx int, digest string, r io.Reader) e
 	}
 }
 
-func (t *tree) applyEntry(idx int, hdr *tar.Header, body io.Reader) error {
+func (t *tree) applyEntry(idx, ordinal int, hdr *tar.Header, body io.Reader) error {
 	name, err := cleanName(hdr.Name)
 	if err != nil {
 		return err
@@ -131,13 +184,16 @@ func (t *tree) applyEntry(idx int, hdr *tar.Header, body io.Reader) error {
 		n.children = map[string]*node{}
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		n.mode = mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-		n.content = &content{origin: hdr.Name, layer: idx}
+		n.content = &content{origin: hdr.Name, ordinal: ordinal, size: hdr.Size, layer: idx}
 		if t.want != nil && t.want(full, n.mode) && hdr.Size <= t.limits.MaxFileSize {
 			if err := t.prefetch(n.content, hdr.Size, body); err != nil {
 				return err
 			}
 		}
 	case tar.TypeSymlink:
+		if err := checkPath(hdr.Linkname); err != nil {
+			return fmt.Errorf("symbolic link target: %w", err)
+		}
 		n.size = int64(len(hdr.Linkname))
 		n.link = hdr.Linkname
 	case tar.TypeLink:
@@ -159,13 +215,20 @@ func (t *tree) applyEntry(idx int, hdr *tar.Header, body io.Reader) error {
 	return nil
 }
 
-// prefetch keeps a wanted file's bytes as its layer streams by.
+// prefetch keeps a wanted file's bytes as its layer streams by. The bytes
+// are charged to the budget as they are produced (sparse entries make bytes
+// the compressed stream never held), small files stay in memory up to
+// memTotalMax in all, and the rest is spooled.
 func (t *tree) prefetch(c *content, size int64, body io.Reader) error {
-	if size <= memMax {
+	if t.budget != nil {
+		body = t.budget.reader(body)
+	}
+	if size <= memMax && t.memUsed+size <= memTotalMax {
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(body, buf); err != nil {
 			return fmt.Errorf("read content: %w", err)
 		}
+		t.memUsed += size
 		c.data, c.loaded = buf, true
 		return nil
 	}
@@ -198,14 +261,20 @@ func (t *tree) whiteout(idx int, dir, base string) error {
 	return nil
 }
 
-// prune removes everything lower layers wrote below dir.
+// prune removes everything lower layers wrote below dir, keeping what
+// layer idx itself wrote: a lower directory that the layer only passes
+// through stays while it holds entries of this layer.
 func prune(dir *node, idx int) {
 	for name, child := range dir.children {
-		switch {
-		case child.layer < idx:
-			delete(dir.children, name)
-		case child.isDir():
+		if child.isDir() {
 			prune(child, idx)
+			if child.layer < idx && len(child.children) == 0 {
+				delete(dir.children, name)
+			}
+			continue
+		}
+		if child.layer < idx {
+			delete(dir.children, name)
 		}
 	}
 }
@@ -230,6 +299,9 @@ func (t *tree) mkdirAll(idx int, dir string) (*node, string, error) {
 	comps := splitPath(dir)
 	hops := 0
 	for i := 0; i < len(comps); i++ {
+		if err := t.step(); err != nil {
+			return nil, "", err
+		}
 		c := comps[i]
 		switch c {
 		case "", ".":
@@ -255,6 +327,9 @@ func (t *tree) mkdirAll(idx int, dir string) (*node, string, error) {
 			continue
 		}
 		if child == nil || !child.isDir() {
+			if err := t.countEntry("number of layer entries and implied directories"); err != nil {
+				return nil, "", err
+			}
 			child = &node{mode: fs.ModeDir | 0o755, layer: idx, children: map[string]*node{}}
 			cur.children[c] = child
 		}
@@ -266,15 +341,21 @@ func (t *tree) mkdirAll(idx int, dir string) (*node, string, error) {
 // spool is the private temporary directory holding large prefetched files.
 type spool struct {
 	parent string // where to create the directory; "" is os.TempDir
+	max    int64  // most bytes spooled in all; 0 means no bound
 
-	mu  sync.Mutex
-	dir string
+	mu   sync.Mutex
+	dir  string
+	used int64
 }
 
 // write copies size bytes of r into a new spool file and returns its name.
 func (s *spool) write(r io.Reader, size int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.max > 0 && s.used+size > s.max {
+		return "", &LimitError{Limit: "max-total-bytes", Max: s.max * 4, What: fmt.Sprintf("spooled file content (a quarter of the budget, %d bytes)", s.max)}
+	}
+	s.used += size
 	if s.dir == "" {
 		dir, err := os.MkdirTemp(s.parent, "kubeshield-spool-")
 		if err != nil {

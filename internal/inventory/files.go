@@ -52,7 +52,7 @@ func eachFile(ctx context.Context, in Input, cataloger string, catalog func(name
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		found, err := catalog(name)
+		found, err := catalogSafely(catalog, name)
 		pkgs = append(pkgs, found...)
 		if err == nil {
 			continue
@@ -67,6 +67,19 @@ func eachFile(ctx context.Context, in Input, cataloger string, catalog func(name
 		errs = append(errs, &FileError{Cataloger: cataloger, Path: name, Err: err})
 	}
 	return pkgs, errors.Join(errs...)
+}
+
+// catalogSafely runs catalog on one file and turns a panic into an error:
+// the standard library's debug/elf, debug/pe and debug/buildinfo, which the
+// binary catalogers use on every executable of an image, are not hardened
+// against hostile input, and one file must not end the scan.
+func catalogSafely(catalog func(name string) ([]Package, error), name string) (pkgs []Package, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pkgs, err = nil, fmt.Errorf("parser panic: %v", r)
+		}
+	}()
+	return catalog(name)
 }
 
 // eachManifest is eachFile for catalogers that read each file whole (up to

@@ -218,3 +218,21 @@ func FuzzOSRelease(f *testing.F) {
 		ParseOSRelease(data)
 	})
 }
+
+func TestEachFileRecovers(t *testing.T) {
+	in := Input{Paths: []string{"a", "b"}}
+	pkgs, err := eachFile(context.Background(), in, "test", func(name string) ([]Package, error) {
+		if name == "a" {
+			var m map[string]int
+			m["boom"]++ // a nil map write panics
+		}
+		return []Package{{Name: name}}, nil
+	})
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Path != "a" {
+		t.Errorf("eachFile error = %v; want a *FileError for a", err)
+	}
+	if len(pkgs) != 1 || pkgs[0].Name != "b" {
+		t.Errorf("eachFile packages = %+v; want b's", pkgs)
+	}
+}
