@@ -23,10 +23,10 @@ const maxLinkHops = 40
 // children map.
 type node struct {
 	mode     fs.FileMode // type bits and permissions, with setuid/setgid/sticky
+	layer    int32       // index of the layer that wrote the entry; -1 for a directory source
 	size     int64
 	mtime    int64  // Unix seconds
 	link     string // symbolic link target, as written
-	layer    int    // index of the layer that wrote the entry; -1 for a directory source
 	children map[string]*node
 	content  *content // nil for non-regular files
 }
@@ -37,13 +37,13 @@ func (n *node) isDir() bool { return n.mode.IsDir() }
 // or still in the layer (origin) to be streamed again.
 type content struct {
 	mu      sync.Mutex
-	data    []byte // loaded, small
-	spool   string // loaded, spooled to this file
 	loaded  bool
-	origin  string // name of the tar entry (or host path) that holds the bytes
-	ordinal int    // position of that entry in its layer (a name may repeat)
-	size    int64  // the entry's size
-	layer   int    // the layer holding origin; -1 for a directory source
+	layer   int32 // the layer holding the bytes; -1 for a directory source
+	ordinal int32 // position of the entry in its layer (a name may repeat)
+	size    int64 // the entry's size
+	data    []byte
+	spool   string // loaded, spooled to this file
+	origin  string // the host path, for a directory source
 }
 
 // loader reads the bytes of content that was not prefetched.
@@ -245,7 +245,7 @@ func readDir(n *node) []fs.DirEntry {
 // symbolic links), or "" for a directory source or a missing file.
 func (f *FS) Layer(name string) string {
 	n, err := f.resolve("layer", name, true)
-	if err != nil || n.layer < 0 || n.layer >= len(f.layers) {
+	if err != nil || n.layer < 0 || int(n.layer) >= len(f.layers) {
 		return ""
 	}
 	return f.layers[n.layer]

@@ -97,7 +97,7 @@ func (m multiCloser) Close() error {
 // to the file's entry. The caller holds c.mu; the bytes are kept in c so the
 // layer is read once per file.
 func (ld *layerLoader) open(c *content) (readerAtSeeker, error) {
-	if c.layer < 0 || c.layer >= len(ld.layers) {
+	if c.layer < 0 || int(c.layer) >= len(ld.layers) {
 		return nil, fmt.Errorf("no layer %d", c.layer)
 	}
 	rc, err := ld.stream(ld.layers[c.layer], nil)
@@ -109,20 +109,20 @@ func (ld *layerLoader) open(c *content) (readerAtSeeker, error) {
 	for ordinal := 0; ; ordinal++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return nil, fmt.Errorf("layer %s: entry %q is gone", ld.infos[c.layer].Digest, c.origin)
+			return nil, fmt.Errorf("layer %s: entry %d is gone", ld.infos[c.layer].Digest, c.ordinal)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: read tar: %w", ld.infos[c.layer].Digest, err)
 		}
-		if ordinal != c.ordinal {
+		if ordinal != int(c.ordinal) {
 			continue
 		}
-		if hdr.Name != c.origin || hdr.Size != c.size {
-			return nil, fmt.Errorf("layer %s: entry %d is not %q of %d bytes as on the first read", ld.infos[c.layer].Digest, ordinal, c.origin, c.size)
+		if hdr.Size != c.size {
+			return nil, fmt.Errorf("layer %s: entry %d (%q) is not of %d bytes as on the first read", ld.infos[c.layer].Digest, ordinal, hdr.Name, c.size)
 		}
 		t := tree{spool: ld.spool, budget: ld.budget, memUsed: memTotalMax}
 		if err := t.prefetch(c, hdr.Size, tr); err != nil {
-			return nil, fmt.Errorf("layer %s: entry %q: %w", ld.infos[c.layer].Digest, c.origin, err)
+			return nil, fmt.Errorf("layer %s: entry %q: %w", ld.infos[c.layer].Digest, hdr.Name, err)
 		}
 		if c.spool != "" {
 			return openSpool(c.spool)

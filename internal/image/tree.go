@@ -173,18 +173,18 @@ func (t *tree) applyEntry(idx, ordinal int, hdr *tar.Header, body io.Reader) err
 	}
 	full := path.Join(parentPath, base)
 	mode := hdr.FileInfo().Mode()
-	n := &node{mode: mode, size: hdr.Size, mtime: hdr.ModTime.Unix(), layer: idx}
+	n := &node{mode: mode, size: hdr.Size, mtime: hdr.ModTime.Unix(), layer: int32(idx)}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		if old := parent.children[base]; old != nil && old.isDir() {
-			old.mode, old.mtime, old.layer = mode, n.mtime, idx
+			old.mode, old.mtime, old.layer = mode, n.mtime, int32(idx)
 			return nil
 		}
 		n.size = 0
 		n.children = map[string]*node{}
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		n.mode = mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-		n.content = &content{origin: hdr.Name, ordinal: ordinal, size: hdr.Size, layer: idx}
+		n.content = &content{ordinal: int32(ordinal), size: hdr.Size, layer: int32(idx)}
 		if t.want != nil && t.want(full, n.mode) && hdr.Size <= t.limits.MaxFileSize {
 			if err := t.prefetch(n.content, hdr.Size, body); err != nil {
 				return err
@@ -205,7 +205,7 @@ func (t *tree) applyEntry(idx, ordinal int, hdr *tar.Header, body io.Reader) err
 		if err != nil || tn.isDir() {
 			return nil // a link to nothing, or to a directory: no file results
 		}
-		n = &node{mode: tn.mode, size: tn.size, mtime: tn.mtime, link: tn.link, layer: idx, content: tn.content}
+		n = &node{mode: tn.mode, size: tn.size, mtime: tn.mtime, link: tn.link, layer: int32(idx), content: tn.content}
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		n.size = 0
 	default:
@@ -255,7 +255,7 @@ func (t *tree) whiteout(idx int, dir, base string) error {
 	if target == "" || target == "." || target == ".." {
 		return fmt.Errorf("whiteout of %q: %w", target, ErrUnsafePath)
 	}
-	if child := parent.children[target]; child != nil && child.layer < idx {
+	if child := parent.children[target]; child != nil && int(child.layer) < idx {
 		delete(parent.children, target)
 	}
 	return nil
@@ -268,12 +268,12 @@ func prune(dir *node, idx int) {
 	for name, child := range dir.children {
 		if child.isDir() {
 			prune(child, idx)
-			if child.layer < idx && len(child.children) == 0 {
+			if int(child.layer) < idx && len(child.children) == 0 {
 				delete(dir.children, name)
 			}
 			continue
 		}
-		if child.layer < idx {
+		if int(child.layer) < idx {
 			delete(dir.children, name)
 		}
 	}
@@ -330,7 +330,7 @@ func (t *tree) mkdirAll(idx int, dir string) (*node, string, error) {
 			if err := t.countEntry("number of layer entries and implied directories"); err != nil {
 				return nil, "", err
 			}
-			child = &node{mode: fs.ModeDir | 0o755, layer: idx, children: map[string]*node{}}
+			child = &node{mode: fs.ModeDir | 0o755, layer: int32(idx), children: map[string]*node{}}
 			cur.children[c] = child
 		}
 		stack, names = append(stack, child), append(names, c)
