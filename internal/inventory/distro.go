@@ -10,78 +10,108 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // distroFiles are the files DetectDistro may read.
-var distroFiles = map[string]bool{
-	"etc/os-release":     true,
-	"usr/lib/os-release": true,
-	"etc/lsb-release":    true,
-	"etc/alpine-release": true,
-	"etc/debian_version": true,
-	"etc/redhat-release": true,
-	"etc/centos-release": true,
-	"etc/system-release": true,
-}
+var distroFiles = func() map[string]bool {
+	m := map[string]bool{}
+	for _, src := range distroSources {
+		m[src.name] = true
+	}
+	return m
+}()
 
 // maxReleaseFile bounds how much of a release file is read.
 const maxReleaseFile = 64 << 10
 
+// distroCataloger is the Cataloger of the *FileError values DetectDistro
+// returns and of the problems they become.
+const distroCataloger = "distro"
+
+// distroSources are the release files DetectDistro reads, in order, with
+// what each says: nil when it names no distro.
+var distroSources = []struct {
+	name  string
+	parse func(data []byte) *Distro
+}{
+	{"etc/os-release", parseOSReleaseID},
+	{"usr/lib/os-release", parseOSReleaseID},
+	{"etc/lsb-release", parseLSBRelease},
+	{"etc/alpine-release", parseAlpineRelease},
+	{"etc/centos-release", func(data []byte) *Distro { return parseRedHatRelease(string(data)) }},
+	{"etc/redhat-release", func(data []byte) *Distro { return parseRedHatRelease(string(data)) }},
+	{"etc/system-release", func(data []byte) *Distro { return parseRedHatRelease(string(data)) }},
+	{"etc/debian_version", parseDebianVersion},
+}
+
 // DetectDistro identifies the operating system of fsys from /etc/os-release,
 // then /usr/lib/os-release, then the older release files (lsb-release,
-// alpine-release, redhat-release, centos-release, system-release,
-// debian_version). It returns nil and no error when none exists, and an error
-// only when a release file exists but cannot be read.
+// alpine-release, centos-release, redhat-release, system-release,
+// debian_version): the first that names a distro wins. It returns nil and
+// no error when none exists or none names a distro.
+//
+// A release file that exists but cannot be read (a directory, a FIFO, a
+// file larger than 64 KiB, a symbolic link loop, a parent that is not a
+// directory) does not stop the search, since an image controls its own
+// files: it is skipped and the next one is tried. The failures are returned
+// as an error joining one *[FileError] per file, with Cataloger "distro",
+// alongside whatever distro the other files gave. So the *Distro may be
+// non-nil with a non-nil error: callers should use the distro and report
+// the error as a problem, not abandon the scan.
 func DetectDistro(fsys fs.FS) (*Distro, error) {
-	for _, name := range []string{"etc/os-release", "usr/lib/os-release"} {
-		data, err := readSmall(fsys, name)
+	var errs []error
+	for _, src := range distroSources {
+		data, err := readSmall(fsys, src.name)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+			// ENOTDIR (etc is a file) means the file is not there either.
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				errs = append(errs, &FileError{Cataloger: distroCataloger, Path: src.name, Err: err})
 			}
-			return nil, err
+			continue
 		}
-		if d := ParseOSRelease(data); d.ID != "" {
-			return d, nil
-		}
-	}
-	if data, err := readSmall(fsys, "etc/lsb-release"); err == nil {
-		kv := parseKeyValues(data)
-		if id := strings.ToLower(kv["DISTRIB_ID"]); id != "" {
-			return &Distro{ID: id, VersionID: kv["DISTRIB_RELEASE"], VersionCodename: kv["DISTRIB_CODENAME"], PrettyName: kv["DISTRIB_DESCRIPTION"]}, nil
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if data, err := readSmall(fsys, "etc/alpine-release"); err == nil {
-		v := strings.TrimSpace(string(data))
-		return &Distro{ID: "alpine", VersionID: v, PrettyName: "Alpine Linux v" + v}, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	for _, name := range []string{"etc/centos-release", "etc/redhat-release", "etc/system-release"} {
-		data, err := readSmall(fsys, name)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, err
-		}
-		if d := parseRedHatRelease(string(data)); d != nil {
-			return d, nil
+		if d := src.parse(data); d != nil {
+			return d, errors.Join(errs...)
 		}
 	}
-	if data, err := readSmall(fsys, "etc/debian_version"); err == nil {
-		v := strings.TrimSpace(string(data))
-		major, _, _ := strings.Cut(v, ".")
-		if _, err := strconv.Atoi(major); err != nil {
-			major = "" // testing/sid say "trixie/sid"
-		}
-		return &Distro{ID: "debian", VersionID: major, PrettyName: "Debian GNU/Linux " + v}, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+	return nil, errors.Join(errs...)
+}
+
+// parseOSReleaseID parses an os-release file, returning nil when it has no
+// ID.
+func parseOSReleaseID(data []byte) *Distro {
+	if d := ParseOSRelease(data); d.ID != "" {
+		return d
 	}
-	return nil, nil
+	return nil
+}
+
+// parseLSBRelease parses /etc/lsb-release, returning nil when it has no
+// DISTRIB_ID.
+func parseLSBRelease(data []byte) *Distro {
+	kv := parseKeyValues(data)
+	id := strings.ToLower(kv["DISTRIB_ID"])
+	if id == "" {
+		return nil
+	}
+	return &Distro{ID: id, VersionID: kv["DISTRIB_RELEASE"], VersionCodename: kv["DISTRIB_CODENAME"], PrettyName: kv["DISTRIB_DESCRIPTION"]}
+}
+
+// parseAlpineRelease parses /etc/alpine-release, which holds the version.
+func parseAlpineRelease(data []byte) *Distro {
+	v := strings.TrimSpace(string(data))
+	return &Distro{ID: "alpine", VersionID: v, PrettyName: "Alpine Linux v" + v}
+}
+
+// parseDebianVersion parses /etc/debian_version: "12.5", or "trixie/sid"
+// for testing and unstable, which have no version number.
+func parseDebianVersion(data []byte) *Distro {
+	v := strings.TrimSpace(string(data))
+	major, _, _ := strings.Cut(v, ".")
+	if _, err := strconv.Atoi(major); err != nil {
+		major = ""
+	}
+	return &Distro{ID: "debian", VersionID: major, PrettyName: "Debian GNU/Linux " + v}
 }
 
 // ParseOSRelease parses the os-release(5) format. Unknown keys are ignored; a

@@ -18,16 +18,21 @@ type Result struct {
 	Distro *Distro `json:"distro,omitempty"`
 	// Packages are sorted with [Sort].
 	Packages []Package `json:"packages"`
-	// Problems are files that could not be parsed; the scan went on without
-	// them.
+	// Problems are files that could not be read or parsed; the scan went on
+	// without them. They are sorted by cataloger, then path.
 	Problems []Problem `json:"problems,omitempty"`
 }
 
-// Problem is a file a cataloger could not parse.
+// Problem is a file a cataloger, or the distro detection, could not read or
+// parse.
 type Problem struct {
+	// Cataloger is the name of the cataloger that read the file, or
+	// "distro" for a release file [DetectDistro] could not read.
 	Cataloger string `json:"cataloger"`
-	Path      string `json:"path"`
-	Message   string `json:"message"`
+	// Path is the file, as in [Location.Path].
+	Path string `json:"path"`
+	// Message says what is wrong with the file.
+	Message string `json:"message"`
 }
 
 // layerer is the optional capability of a filesystem that knows which image
@@ -52,10 +57,11 @@ func Wants(cats []Cataloger) func(name string, mode fs.FileMode) bool {
 	}
 }
 
-// Run catalogs fsys with cats. It walks the tree once, gives each cataloger
-// the files it asked for, and runs the catalogers concurrently. It returns an
-// error when the walk fails or a cataloger fails for a reason other than a bad
-// file (see [FileError]); bad files become [Result.Problems].
+// Run catalogs fsys with cats. It walks the tree once, detects the distro,
+// gives each cataloger the files it asked for, and runs the catalogers
+// concurrently. It returns an error when the walk fails or a cataloger fails
+// for a reason other than a bad file (see [FileError]); bad files, and
+// release files [DetectDistro] could not read, become [Result.Problems].
 func Run(ctx context.Context, fsys fs.FS, cats []Cataloger) (*Result, error) {
 	paths := make([][]string, len(cats))
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
@@ -82,16 +88,21 @@ func Run(ctx context.Context, fsys fs.FS, cats []Cataloger) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// An unreadable release file is the image's doing, not a failure of the
+	// scan: DetectDistro returns it as a *FileError beside the distro the
+	// other files gave.
 	distro, err := DetectDistro(fsys)
-	if err != nil {
-		return nil, err
+	distroErrs, rest := splitFileErrors(err)
+	if rest != nil {
+		return nil, fmt.Errorf("detect distro: %w", rest)
+	}
+	var problems []Problem
+	for _, fe := range distroErrs {
+		problems = append(problems, Problem{Cataloger: fe.Cataloger, Path: fe.Path, Message: fe.Err.Error()})
 	}
 
 	found := make([][]Package, len(cats))
-	var (
-		mu       sync.Mutex
-		problems []Problem
-	)
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, c := range cats {

@@ -50,6 +50,11 @@ const (
 	// maxJavaArchives bounds the number of nested archives opened under one
 	// top-level archive.
 	maxJavaArchives = 10000
+	// maxJavaGrowHint bounds the memory reserved up front for an entry being
+	// decompressed. The size an entry's header declares is only a hint (a
+	// nested jar may claim 128 MiB and hold a few bytes); past this the
+	// buffer grows with the data actually read, within the limits above.
+	maxJavaGrowHint = 1 << 20
 )
 
 // javaLimits are the limits of one walk; tests lower them.
@@ -340,7 +345,7 @@ func (w *javaWalk) readEntry(f *zip.File, limit int64) ([]byte, error) {
 	}
 	defer rc.Close()
 	var buf bytes.Buffer
-	buf.Grow(int(min(int64(f.UncompressedSize64), max)))
+	buf.Grow(int(min(int64(f.UncompressedSize64), max, maxJavaGrowHint)))
 	n, err := buf.ReadFrom(io.LimitReader(rc, max+1))
 	w.budget -= n
 	if n > max {

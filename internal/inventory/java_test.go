@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -589,4 +590,37 @@ func FuzzJavaArchive(f *testing.F) {
 			t.Errorf("walkJavaArchive is not deterministic (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// TestJavaLyingSizeMemory: nested jars whose headers claim 128 MiB each but
+// hold a few bytes must not make the walk reserve what they claim: the
+// declared size is only a hint, capped at maxJavaGrowHint.
+func TestJavaLyingSizeMemory(t *testing.T) {
+	const (
+		liars   = 8
+		claimed = maxJavaNested
+	)
+	inner := jarDeflate(t, buildJar(t, jarPomEntry("com.example", "inner", "1.0")))
+	var entries []jarEntry
+	for i := range liars {
+		entries = append(entries, jarEntry{Name: fmt.Sprintf("lib/liar%d.jar", i), Raw: inner, Size: claimed})
+	}
+	data := buildJar(t, entries...)
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := walkJavaArchive(context.Background(), bytes.NewReader(data), int64(len(data)), "x.jar", defaultJavaLimits())
+	runtime.ReadMemStats(&after)
+
+	// Each liar is reported (archive/zip refuses an entry shorter than its
+	// header says), but only after a small buffer was used.
+	fileErrs, rest := splitFileErrors(err)
+	if rest != nil || len(fileErrs) != liars {
+		t.Errorf("walkJavaArchive(%d lying nested jars) error = %v; want %d file errors", liars, err, liars)
+	}
+	const limit = liars*maxJavaGrowHint + 16<<20
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Errorf("walkJavaArchive(%d nested jars claiming %d bytes, %d bytes in all) allocated %d bytes; want at most %d", liars, claimed, len(data), got, limit)
+	}
 }

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -259,9 +260,24 @@ func pnpmReach(lock *pnpmLock, roots []string) map[string]bool {
 	return reached
 }
 
-// npmDecodeYAML decodes a YAML document into v. A panic in the YAML decoder
-// on malformed input becomes an error.
+// maxYAMLLock bounds the size of a YAML lock file (pnpm-lock.yaml, a yarn
+// berry yarn.lock). yaml.v3 builds a node tree for the whole document, many
+// times its size, before decoding it, so the general maxManifest (256 MiB)
+// would let one file take many gigabytes. The largest real lock files are a
+// few MiB.
+const maxYAMLLock = 32 << 20
+
+// errYAMLLockTooLarge means a YAML lock file is larger than maxYAMLLock.
+var errYAMLLockTooLarge = errors.New("YAML lock file too large")
+
+// npmDecodeYAML decodes a YAML lock file into v. It returns an error
+// wrapping errYAMLLockTooLarge, before decoding anything, for data larger
+// than maxYAMLLock. A panic in the YAML decoder on malformed input becomes
+// an error.
 func npmDecodeYAML(data []byte, v any) (err error) {
+	if len(data) > maxYAMLLock {
+		return fmt.Errorf("%d bytes is more than the limit of %d (%d MiB): %w", len(data), maxYAMLLock, maxYAMLLock>>20, errYAMLLockTooLarge)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed YAML: %v", r)

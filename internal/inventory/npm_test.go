@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -218,6 +219,36 @@ func TestNPMBadFiles(t *testing.T) {
 	var fe *FileError
 	if !errors.As(err, &fe) {
 		t.Errorf("Catalog error %v is not a *FileError", err)
+	}
+}
+
+// TestNPMYAMLLockTooLarge: a YAML lock file over maxYAMLLock is refused
+// before yaml.v3 builds its node tree, even when it is valid (here, a
+// small lock padded with a comment).
+func TestNPMYAMLLockTooLarge(t *testing.T) {
+	pad := func(head string) []byte {
+		data := []byte(head + "# ")
+		data = append(data, bytes.Repeat([]byte("x"), maxYAMLLock+1-len(data))...)
+		return data
+	}
+	for _, tc := range []struct {
+		name  string
+		parse func([]byte, string) ([]Package, error)
+		data  []byte
+	}{
+		{"pnpm-lock.yaml", parsePnpmLock, pad("lockfileVersion: '9.0'\n")},
+		{"yarn.lock", parseYarnLock, pad("__metadata:\n  version: 8\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pkgs, err := tc.parse(tc.data, tc.name)
+			if !errors.Is(err, errYAMLLockTooLarge) {
+				t.Errorf("parse %s of %d bytes = %d packages, %v; want %v", tc.name, len(tc.data), len(pkgs), err, errYAMLLockTooLarge)
+			}
+			// Not over the limit, the same lock is read.
+			if _, err := tc.parse(tc.data[:1024], tc.name); err != nil {
+				t.Errorf("parse %s of 1024 bytes: %v", tc.name, err)
+			}
+		})
 	}
 }
 

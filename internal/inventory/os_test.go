@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -170,10 +172,174 @@ func cutPrefix(s, p string) (string, bool) {
 	return s, false
 }
 
-func TestDetectDistroTooBig(t *testing.T) {
-	fsys := fstest.MapFS{"etc/os-release": {Data: make([]byte, maxReleaseFile+1)}}
-	if _, err := DetectDistro(fsys); err == nil || errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("DetectDistro of a huge os-release = %v; want an error", err)
+// dirTree writes files to a new directory and returns it as an fs.FS. A body
+// "@target" makes a symbolic link to target. Unlike fstest.MapFS, the
+// result fails as a real filesystem (and image.FS) does: ELOOP for a
+// symbolic link loop, ENOTDIR below a regular file.
+func dirTree(t *testing.T, files map[string]string) fs.FS {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if target, ok := cutPrefix(body, "@"); ok {
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return os.DirFS(dir)
+}
+
+// TestDetectDistroUnreadable: a release file that exists but cannot be read
+// is skipped, the next one is tried, and the failure comes back as a
+// *FileError beside the distro found.
+func TestDetectDistroUnreadable(t *testing.T) {
+	const debian = "ID=debian\nVERSION_ID=\"12\"\n"
+	debian12 := &Distro{ID: "debian", VersionID: "12"}
+	tests := []struct {
+		name  string
+		fsys  fs.FS
+		want  *Distro
+		paths []string // of the files that could not be read
+		errIs error
+	}{
+		{
+			name:  "os-release too big",
+			fsys:  fstest.MapFS{"etc/os-release": {Data: make([]byte, maxReleaseFile+1)}},
+			paths: []string{"etc/os-release"},
+		},
+		{
+			name: "os-release too big, usr/lib fallback",
+			fsys: fstest.MapFS{
+				"etc/os-release":     {Data: make([]byte, maxReleaseFile+1)},
+				"usr/lib/os-release": {Data: []byte(debian)},
+			},
+			want:  debian12,
+			paths: []string{"etc/os-release"},
+		},
+		{
+			name: "os-release a directory",
+			fsys: fstest.MapFS{
+				"etc/os-release":     {Mode: fs.ModeDir | 0o755},
+				"usr/lib/os-release": {Data: []byte(debian)},
+			},
+			want:  debian12,
+			paths: []string{"etc/os-release"},
+		},
+		{
+			name: "os-release a directory with files",
+			fsys: fstest.MapFS{
+				"etc/os-release/x":   {Data: []byte("ID=evil\n")},
+				"etc/debian_version": {Data: []byte("11.9\n")},
+			},
+			want:  &Distro{ID: "debian", VersionID: "11", PrettyName: "Debian GNU/Linux 11.9"},
+			paths: []string{"etc/os-release"},
+		},
+		{
+			name: "FIFOs",
+			fsys: fstest.MapFS{
+				"etc/os-release":     {Mode: fs.ModeNamedPipe | 0o644},
+				"usr/lib/os-release": {Mode: fs.ModeNamedPipe | 0o644},
+				"etc/alpine-release": {Data: []byte("3.20.0\n")},
+			},
+			want:  &Distro{ID: "alpine", VersionID: "3.20.0", PrettyName: "Alpine Linux v3.20.0"},
+			paths: []string{"etc/os-release", "usr/lib/os-release"},
+		},
+		{
+			// fstest.MapFS would recurse for ever on a loop: a real directory.
+			name: "symlink loop",
+			fsys: dirTree(t, map[string]string{
+				"etc/os-release":     "@os-release.d",
+				"etc/os-release.d":   "@os-release",
+				"usr/lib/os-release": debian,
+			}),
+			want:  debian12,
+			paths: []string{"etc/os-release"},
+			errIs: syscall.ELOOP,
+		},
+		{
+			// ENOTDIR below a file counts as absent, as not-exist does.
+			name: "etc a regular file",
+			fsys: dirTree(t, map[string]string{"etc": "not a directory", "usr/lib/os-release": debian}),
+			want: debian12,
+		},
+		{
+			name: "etc a regular file, nothing else",
+			fsys: dirTree(t, map[string]string{"etc": "not a directory"}),
+		},
+		{
+			name: "etc a regular file in a MapFS",
+			fsys: fstest.MapFS{"etc": {Data: []byte("not a directory")}, "usr/lib/os-release": {Data: []byte(debian)}},
+			want: debian12,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DetectDistro(tt.fsys)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("DetectDistro distro (-want +got):\n%s", diff)
+			}
+			fileErrs, rest := splitFileErrors(err)
+			if rest != nil {
+				t.Fatalf("DetectDistro: error that is not a *FileError: %v", rest)
+			}
+			var paths []string
+			for _, fe := range fileErrs {
+				paths = append(paths, fe.Path)
+				if fe.Cataloger != "distro" {
+					t.Errorf("DetectDistro error %v: Cataloger = %q; want distro", fe, fe.Cataloger)
+				}
+				if errors.Is(fe, fs.ErrNotExist) {
+					t.Errorf("DetectDistro error %v is fs.ErrNotExist; a missing file is no error", fe)
+				}
+				if tt.errIs != nil && !errors.Is(fe, tt.errIs) {
+					t.Errorf("DetectDistro error %v; want %v", fe, tt.errIs)
+				}
+			}
+			if diff := cmp.Diff(tt.paths, paths); diff != "" {
+				t.Errorf("DetectDistro unreadable files (-want +got):\n%s\nerror: %v", diff, err)
+			}
+		})
+	}
+}
+
+// TestRunUnreadableRelease: an os-release that cannot be read does not end
+// the scan; it becomes a Problem of the "distro" cataloger, and the distro
+// comes from the next release file.
+func TestRunUnreadableRelease(t *testing.T) {
+	fsys := fstest.MapFS{
+		"etc/os-release":     {Mode: fs.ModeDir | 0o755},
+		"usr/lib/os-release": {Data: []byte("ID=debian\nVERSION_ID=\"12\"\n")},
+		"var/lib/dpkg/status": {Data: []byte("Package: a\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\n" +
+			"Package: broken\n")},
+	}
+	res, err := Run(t.Context(), fsys, []Cataloger{dpkg{}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if diff := cmp.Diff(&Distro{ID: "debian", VersionID: "12"}, res.Distro); diff != "" {
+		t.Errorf("Run distro (-want +got):\n%s", diff)
+	}
+	var got []Problem
+	for _, p := range res.Problems {
+		if p.Message == "" {
+			t.Errorf("Run problem %+v has no message", p)
+		}
+		got = append(got, Problem{Cataloger: p.Cataloger, Path: p.Path})
+	}
+	want := []Problem{{Cataloger: "distro", Path: "etc/os-release"}, {Cataloger: "dpkg", Path: "var/lib/dpkg/status"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Run problems, without messages (-want +got):\n%s", diff)
+	}
+	if len(res.Packages) != 1 || res.Packages[0].Name != "a" {
+		t.Errorf("Run packages = %+v; want a", res.Packages)
 	}
 }
 

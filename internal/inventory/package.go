@@ -65,7 +65,13 @@ type Package struct {
 
 // Source is the source package of an OS package.
 type Source struct {
-	Name    string `json:"name"`
+	// Name is the name of the source package: dpkg's Source field, apk's
+	// origin, or the name in rpm's SOURCERPM.
+	Name string `json:"name"`
+	// Version is the version of the source package, written as the binary
+	// package's [Package.Version] is (with the epoch for rpm). When the
+	// database records no version of its own for the source (apk, a dpkg
+	// Source field without one), it is the binary package's version.
 	Version string `json:"version,omitempty"`
 }
 
