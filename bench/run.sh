@@ -13,9 +13,16 @@ fi
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
 tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
+bash hack/mixed-rootfs.sh "$cache/mixed-rootfs" >&2
+mixed=$(go run ./hack/debianimage -rootfs "$cache/mixed-rootfs" -o "$cache/images/mixed")
 go build -trimpath -o bin/kubeshield ./cmd/kubeshield
 
-echo "== kubeshield sbom vs syft $("$tools/bin/syft" version 2>/dev/null | awk '/^Version:/ {print $2}'), Debian 12 minbase, $(nproc) cores"
+echo "== kubeshield sbom vs syft v1.57.1, Debian 12 minbase, $(nproc) cores"
 go run ./bench/sbom -kubeshield bin/kubeshield -syft "$tools/bin/syft" -runs "${RUNS:-5}" \
   -input "dir=dir:$cache/debian12-rootfs" \
-  -input "tarball=archive:$tarball"
+  -input "tarball=archive:$tarball" \
+  -input "layout=oci:$cache/images/debian12/layout"
+echo "== kubeshield sbom vs syft, mixed-language image (Debian 12 + npm, Python, Java, Ruby, Go, Rust, PHP, .NET)"
+go run ./bench/sbom -kubeshield bin/kubeshield -syft "$tools/bin/syft" -runs "${RUNS:-5}" \
+  -input "mixed-dir=dir:$cache/mixed-rootfs" \
+  -input "mixed-tar=archive:$mixed"

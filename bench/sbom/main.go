@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -150,10 +151,21 @@ func kubeshieldPackages(out []byte) ([]string, error) {
 				name = artifact
 			}
 		}
-		pkgs = append(pkgs, normType(p.Type)+" "+name+" "+p.Version)
+		pkgs = append(pkgs, normType(p.Type)+" "+normName(p.Type, name)+" "+p.Version)
 	}
 	sort.Strings(pkgs)
 	return pkgs, nil
+}
+
+var pep503 = regexp.MustCompile(`[-_.]+`)
+
+// normName compares Python names in their PEP 503 form, as syft writes
+// them (kubeshield keeps the name as METADATA writes it).
+func normName(typ, name string) string {
+	if typ == "python" {
+		return pep503.ReplaceAllString(strings.ToLower(name), "-")
+	}
+	return name
 }
 
 // syftPackages reads "type name version" lines from syft json.
@@ -166,7 +178,7 @@ func syftPackages(out []byte) ([]string, error) {
 	}
 	var pkgs []string
 	for _, p := range doc.Artifacts {
-		pkgs = append(pkgs, normType(p.Type)+" "+p.Name+" "+p.Version)
+		pkgs = append(pkgs, normType(p.Type)+" "+normName(p.Type, p.Name)+" "+p.Version)
 	}
 	sort.Strings(pkgs)
 	return pkgs, nil
