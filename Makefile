@@ -29,7 +29,8 @@ bench: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
+	@sc=$$(command -v staticcheck || echo $${XDG_CACHE_HOME:-$$HOME/.cache}/kubeshield-tools/bin/staticcheck); \
+	if [ -x "$$sc" ]; then $$sc $(PKGS); else echo "staticcheck not installed: GOBIN=~/.cache/kubeshield-tools/bin go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
 
 # Runs every fuzz target for FUZZTIME each (new findings land in testdata/fuzz).
 FUZZTIME ?= 20s

@@ -50,7 +50,7 @@ func indexArchive(f *os.File) (*archive, error) {
 		if n >= maxArchiveEntries {
 			return nil, &LimitError{Limit: "max-entries", Max: maxArchiveEntries, What: "number of archive members"}
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		// archive/tar reads exactly the header blocks from an io.Seeker, so

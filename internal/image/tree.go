@@ -182,7 +182,7 @@ func (t *tree) applyEntry(idx, ordinal int, hdr *tar.Header, body io.Reader) err
 		}
 		n.size = 0
 		n.children = map[string]*node{}
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse: // the reader reports TypeRegA as TypeReg
 		n.mode = mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
 		n.content = &content{ordinal: int32(ordinal), size: hdr.Size, layer: int32(idx)}
 		if t.want != nil && t.want(full, n.mode) && hdr.Size <= t.limits.MaxFileSize {
