@@ -32,14 +32,16 @@ lint:
 	@sc=$$(command -v staticcheck || echo $${XDG_CACHE_HOME:-$$HOME/.cache}/kubeshield-tools/bin/staticcheck); \
 	if [ -x "$$sc" ]; then $$sc $(PKGS); else echo "staticcheck not installed: GOBIN=~/.cache/kubeshield-tools/bin go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
 
-# Runs every fuzz target for FUZZTIME each (new findings land in testdata/fuzz).
+# Runs every fuzz target for FUZZTIME each; failures land in testdata/fuzz,
+# and hack/keep-fuzz-corpus.sh keeps a few interesting inputs there too.
 FUZZTIME ?= 20s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; \
 	done
+	bash hack/keep-fuzz-corpus.sh
 
 # The quick start: builds the bundled example image (an OCI layout made from
 # examples/image, offline) and lists what is inside it.
