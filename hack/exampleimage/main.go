@@ -7,14 +7,10 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/kubeshield/kubeshield/internal/fixture"
 )
 
 type config struct {
@@ -59,13 +56,24 @@ func run(src, out string) error {
 	if err := dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("parse config.json: %w", err)
 	}
-	layerBytes, err := tarDir(filepath.Join(src, "rootfs"), cfg.Modes)
+	modes := map[string]int64{}
+	for name, m := range cfg.Modes {
+		mode, err := strconv.ParseInt(m, 8, 64)
+		if err != nil {
+			return fmt.Errorf("mode of %s: %w", name, err)
+		}
+		modes[name] = mode
+	}
+	tmp, err := os.MkdirTemp("", "exampleimage-")
 	if err != nil {
 		return err
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerBytes)), nil
-	})
+	defer os.RemoveAll(tmp)
+	layerPath := filepath.Join(tmp, "layer.tar.gz")
+	if err := fixture.TarTree(filepath.Join(src, "rootfs"), layerPath, fixture.TarOptions{Gzip: true, ModTime: epoch, Modes: modes}); err != nil {
+		return err
+	}
+	layer, err := tarball.LayerFromFile(layerPath)
 	if err != nil {
 		return err
 	}
@@ -101,69 +109,4 @@ func run(src, out string) error {
 	d, _ := img.Digest()
 	fmt.Fprintf(os.Stderr, "wrote %s (%s)\n", out, d)
 	return nil
-}
-
-// tarDir makes a gzipped layer of dir with root owners and fixed times;
-// modes overrides permissions (git keeps no setuid bits).
-func tarDir(dir string, modes map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname, hdr.ModTime = rel, 0, 0, "", "", epoch
-		if info.IsDir() {
-			hdr.Name += "/"
-		}
-		if m, ok := modes[rel]; ok {
-			mode, err := strconv.ParseInt(m, 8, 64)
-			if err != nil {
-				return fmt.Errorf("mode of %s: %w", rel, err)
-			}
-			hdr.Mode = mode
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			_, err = tw.Write(b)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

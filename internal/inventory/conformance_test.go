@@ -2,9 +2,11 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"slices"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -74,4 +76,20 @@ func checkCataloger(t *testing.T, c Cataloger, fsys fs.FS, distro *Distro) []Pac
 	}
 	Sort(first)
 	return first
+}
+
+// checkMalformed runs c on one file holding data and checks that the file
+// is reported as a *FileError naming it, while the packages the rest of the
+// file yields (want) are still returned.
+func checkMalformed(t *testing.T, c Cataloger, file, data string, want []Package) {
+	t.Helper()
+	fsys := fstest.MapFS{file: {Data: []byte(data)}}
+	got, err := c.Catalog(t.Context(), Input{FS: fsys, Paths: []string{file}})
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Path != file {
+		t.Errorf("%s.Catalog(%q) error = %v; want a *FileError for %s", c.Name(), data, err, file)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s.Catalog(%q) (-want +got):\n%s", c.Name(), data, diff)
+	}
 }

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"testing"
@@ -110,15 +109,7 @@ func TestPHPBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := fstest.MapFS{tt.file: {Data: []byte(tt.data)}}
-			got, err := php{}.Catalog(t.Context(), Input{FS: fsys, Paths: []string{tt.file}})
-			var fe *FileError
-			if !errors.As(err, &fe) || fe.Path != tt.file {
-				t.Errorf("php.Catalog(%q) error = %v; want a *FileError for %s", tt.data, err, tt.file)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("php.Catalog(%q) (-want +got):\n%s", tt.data, diff)
-			}
+			checkMalformed(t, php{}, tt.file, tt.data, tt.want)
 		})
 	}
 }
