@@ -16,7 +16,7 @@ func TestImportGraph(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/kubeshield/kubeshield/"
-	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb"}
+	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb", "internal/version", "internal/osv", "internal/vulndb", "internal/vuln"}
 	forbidden := map[string][]string{
 		"internal/report":  {"internal/cli"},
 		"internal/fixture": {"internal/cli", "internal/report"},
@@ -33,6 +33,9 @@ func TestImportGraph(t *testing.T) {
 				if imp == bad {
 					t.Errorf("%s imports %s", pkg, imp)
 				}
+			}
+			if pkg == "internal/finding" && strings.HasPrefix(imp, "internal/") {
+				t.Errorf("internal/finding imports %s (it is the leaf every engine shares)", imp)
 			}
 			if imp == "internal/fixture" && !strings.HasPrefix(pkg, "hack/") {
 				t.Errorf("%s imports internal/fixture (only tests and hack/ may)", pkg)

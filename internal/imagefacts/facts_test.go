@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/kubeshield/kubeshield/internal/finding"
 )
 
 func TestIsRoot(t *testing.T) {
@@ -59,5 +61,31 @@ func TestCollect(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Collect (-want +got):\n%s", diff)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	img := finding.Resource{Kind: "Image", Image: "app:1", Digest: "sha256:abc"}
+	f := &Facts{
+		User: "", RunsAsRoot: true, Shells: []string{"/bin/sh"}, PackageManagers: []string{"/usr/bin/apt"},
+		SpecialFiles: []SpecialFile{{Path: "/usr/bin/passwd", Mode: "4755", Setuid: true}},
+		SecretEnv:    []string{"DB_PASSWORD"},
+	}
+	got := Check(f, img)
+	var ids []string
+	for _, g := range got {
+		ids = append(ids, g.RuleID)
+		if g.Resource.Image != "app:1" || g.Title == "" || g.Remediation == "" {
+			t.Errorf("finding %+v lacks its image, title or remediation", g)
+		}
+	}
+	if diff := cmp.Diff([]string{"KS-IMG-001", "KS-IMG-002", "KS-IMG-003", "KS-IMG-004", "KS-IMG-005"}, ids); diff != "" {
+		t.Errorf("rule IDs (-want +got):\n%s", diff)
+	}
+	if got[3].Resource.Path != "/usr/bin/passwd" {
+		t.Errorf("setuid finding path = %q", got[3].Resource.Path)
+	}
+	if n := len(Check(&Facts{User: "1000"}, img)); n != 0 {
+		t.Errorf("a minimal non-root image gave %d findings", n)
 	}
 }
