@@ -54,7 +54,13 @@ func WriteCycloneDX(w io.Writer, s SBOM) error {
 	if err != nil {
 		return fmt.Errorf("cyclonedx: %w", err)
 	}
-	bom := cycloneDXBOM(s)
+	bom, _ := cycloneDXBOM(s)
+	return writeCycloneDX(w, bom)
+}
+
+// writeCycloneDX derives the serial number of bom from the rest of it, as
+// [WriteCycloneDX] documents, and writes it to w.
+func writeCycloneDX(w io.Writer, bom *cdx.BOM) error {
 	var buf bytes.Buffer
 	if err := encodeCycloneDX(&buf, bom); err != nil {
 		return err
@@ -80,24 +86,25 @@ func encodeCycloneDX(w io.Writer, bom *cdx.BOM) error {
 }
 
 // cycloneDXBOM builds the document for a normalised s, without its serial
-// number.
-func cycloneDXBOM(s SBOM) *cdx.BOM {
+// number. It also returns the bom-ref of each package of s.Result, in
+// order, for the writers that refer to the packages.
+func cycloneDXBOM(s SBOM) (*cdx.BOM, []string) {
 	subject := cycloneDXSubject(s.Subject)
 	var components []cdx.Component
 	if d := s.Result.Distro; d != nil {
 		components = append(components, cycloneDXDistro(d))
 	}
-	ids := packageIDs(s.Result.Packages)
+	refs := packageRefs(s.Result.Packages)
 	for i, p := range s.Result.Packages {
-		components = append(components, cycloneDXPackage(p, "pkg-"+ids[i]))
+		components = append(components, cycloneDXPackage(p, refs[i]))
 	}
 	dep := cdx.Dependency{Ref: subject.BOMRef}
 	if len(components) > 0 {
-		refs := make([]string, len(components))
+		on := make([]string, len(components))
 		for i, c := range components {
-			refs[i] = c.BOMRef
+			on[i] = c.BOMRef
 		}
-		dep.Dependencies = &refs
+		dep.Dependencies = &on
 	}
 
 	bom := cdx.NewBOM()
@@ -112,7 +119,17 @@ func cycloneDXBOM(s SBOM) *cdx.BOM {
 	}
 	bom.Components = optional(components)
 	bom.Dependencies = &[]cdx.Dependency{dep}
-	return bom
+	return bom, refs
+}
+
+// packageRefs returns the bom-ref of each package: "pkg-" and its
+// [packageIDs] identifier.
+func packageRefs(pkgs []inventory.Package) []string {
+	refs := packageIDs(pkgs)
+	for i, id := range refs {
+		refs[i] = "pkg-" + id
+	}
+	return refs
 }
 
 // cycloneDXSubject describes the scanned image or directory.

@@ -1,6 +1,10 @@
 // Package report writes scan results in the formats people read and tools
-// exchange. The SBOM writers, [WriteCycloneDX] and [WriteSPDX], describe an
-// [SBOM]: the package inventory of one image or directory.
+// exchange. The SBOM writers, [WriteCycloneDX], [WriteSPDX],
+// [WriteInventoryJSON] and [WriteInventoryTable], describe an [SBOM]: the
+// package inventory of one image or directory. The scan writers,
+// [WriteScanTable], [WriteScanJSON], [WriteSARIF] and [WriteCycloneDXScan],
+// describe a [Scan]: the findings about it. [WriteRulesMarkdown] writes the
+// rules reference.
 package report
 
 import (
