@@ -43,11 +43,14 @@ fuzz:
 	done
 	bash hack/keep-fuzz-corpus.sh
 
-# The quick start: builds the bundled example image (an OCI layout made from
-# examples/image, offline) and lists what is inside it.
+# The quick start, offline: builds the bundled example image (an OCI layout
+# made from examples/image), lists what is inside it, builds a vulnerability
+# database from the bundled OSV slice (examples/osv) and scans the image.
 example: build
 	$(GO) run ./hack/exampleimage -o examples/.build/app
 	$(BIN) sbom oci:examples/.build/app
+	$(BIN) --db examples/.build/vuln.db -q db import examples/osv >/dev/null
+	$(BIN) --db examples/.build/vuln.db image scan oci:examples/.build/app
 
 clean:
 	rm -rf bin examples/.build

@@ -36,14 +36,33 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
+// FindingsError means a scan found what --fail-on or --exit-code asked to
+// fail on. It is not a failure of the command: the report was written.
+type FindingsError struct {
+	// Count is the number of findings that triggered it.
+	Count int
+	// Code is the exit code to use.
+	Code int
+}
+
+// Error implements error.
+func (e *FindingsError) Error() string {
+	return fmt.Sprintf("%d findings at or above the threshold", e.Count)
+}
+
 // ExitCode maps the error a command returned to the process exit code.
 func ExitCode(err error) int {
-	var ue *UsageError
+	var (
+		ue *UsageError
+		fe *FindingsError
+	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &fe):
+		return fe.Code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	}

@@ -5,10 +5,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,7 @@ var (
 
 // globalOptions are the flags every command has.
 type globalOptions struct {
+	db        string
 	output    string
 	quiet     bool
 	logLevel  string
@@ -34,6 +37,7 @@ type globalOptions struct {
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
+	f.StringVar(&g.db, "db", defaultDBPath(), "vulnerability database file")
 	f.StringVarP(&g.output, "output", "o", "table", "output format (the formats each command supports are listed in its help)")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "no progress and no logs below error level")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -66,6 +70,16 @@ func (g *globalOptions) setup() error {
 		return usageErrorf("--log-format %q: want text, json or auto", g.logFormat)
 	}
 	return nil
+}
+
+// defaultDBPath is the database file in the user cache directory
+// ($XDG_CACHE_HOME/kubeshield/vuln.db, ~/.cache/kubeshield/vuln.db).
+func defaultDBPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "kubeshield-vuln.db"
+	}
+	return filepath.Join(dir, "kubeshield", "vuln.db")
 }
 
 // checkOutput returns a usage error unless --output is one of allowed.
@@ -106,6 +120,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 	root.AddCommand(
 		newVersionCommand(g),
 		newSBOMCommand(g),
+		newImageCommand(g),
+		newDBCommand(g),
 	)
 	return root
 }
@@ -116,6 +132,10 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := NewRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	var fe *FindingsError
+	if errors.As(err, &fe) {
+		return fe.Code // the report says what was found
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		if _, ok := err.(*UsageError); ok || isCobraUsage(err) {

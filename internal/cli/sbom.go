@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -91,28 +92,47 @@ func (o *sbomOptions) selected() ([]inventory.Cataloger, error) {
 	return out, nil
 }
 
+// catalogued is an image with its inventory and facts.
+type catalogued struct {
+	img   *image.Image
+	res   *inventory.Result
+	facts *imagefacts.Facts
+}
+
+// catalog opens the image named by arg and lists its packages and facts,
+// logging the files that could not be parsed. The caller closes c.img.
+func catalog(ctx context.Context, g *globalOptions, flags *imageFlags, cats []inventory.Cataloger, arg string) (*catalogued, error) {
+	img, err := flags.open(ctx, g, arg, inventory.Wants(cats))
+	if err != nil {
+		return nil, err
+	}
+	res, err := inventory.Run(ctx, img.FS, cats)
+	if err != nil {
+		img.Close()
+		return nil, fmt.Errorf("catalog %s: %w", img.Source, err)
+	}
+	for _, p := range res.Problems {
+		g.logger.Warn("file skipped", slog.String("cataloger", p.Cataloger), slog.String("path", p.Path), slog.String("error", p.Message))
+	}
+	facts, err := imagefacts.Collect(ctx, img.FS, img.Config, img.Size(), len(img.Layers))
+	if err != nil {
+		img.Close()
+		return nil, fmt.Errorf("collect facts of %s: %w", img.Source, err)
+	}
+	return &catalogued{img: img, res: res, facts: facts}, nil
+}
+
 func (o *sbomOptions) run(cmd *cobra.Command, arg string) error {
-	ctx := cmd.Context()
 	cats, err := o.selected()
 	if err != nil {
 		return err
 	}
-	img, err := o.image.open(ctx, o.g, arg, inventory.Wants(cats))
+	c, err := catalog(cmd.Context(), o.g, &o.image, cats, arg)
 	if err != nil {
 		return err
 	}
-	defer img.Close()
-	res, err := inventory.Run(ctx, img.FS, cats)
-	if err != nil {
-		return fmt.Errorf("catalog %s: %w", img.Source, err)
-	}
-	for _, p := range res.Problems {
-		o.g.logger.Warn("file skipped", slog.String("cataloger", p.Cataloger), slog.String("path", p.Path), slog.String("error", p.Message))
-	}
-	facts, err := imagefacts.Collect(ctx, img.FS, img.Config, img.Size(), len(img.Layers))
-	if err != nil {
-		return fmt.Errorf("collect facts of %s: %w", img.Source, err)
-	}
+	defer c.img.Close()
+	img, res, facts := c.img, c.res, c.facts
 	doc := report.SBOM{
 		Subject: subjectOf(img),
 		Result:  res,
