@@ -62,9 +62,19 @@ func MatchAll(ctx context.Context, src Source, inv *inventory.Result) (*Result, 
 		if !ok {
 			continue
 		}
-		recs, err := src.Query(ctx, q.ecosystem, q.name)
-		if err != nil {
-			return nil, fmt.Errorf("query %s %s: %w", q.ecosystem, q.name, err)
+		var recs []*osv.Record
+		seen := map[string]bool{}
+		for _, eco := range append([]string{q.ecosystem}, q.also...) {
+			found, err := src.Query(ctx, eco, q.name)
+			if err != nil {
+				return nil, fmt.Errorf("query %s %s: %w", eco, q.name, err)
+			}
+			for _, r := range found {
+				if !seen[r.ID] {
+					seen[r.ID] = true
+					recs = append(recs, r)
+				}
+			}
 		}
 		var hits []hit
 		for _, r := range recs {
@@ -101,7 +111,7 @@ func affects(r *osv.Record, q query) (bool, []string, error) {
 		errs  []error
 	)
 	for _, a := range r.Affected {
-		if !a.Package.Matches(q.ecosystem, q.name) {
+		if !q.matches(a.Package) {
 			continue
 		}
 		if slices.Contains(a.Versions, q.version) {
@@ -229,4 +239,18 @@ func less(a, b event) bool {
 		return c < 0
 	}
 	return a.kind == osv.Introduced && b.kind != osv.Introduced
+}
+
+// matches reports whether an affected package names the queried package in
+// one of the ecosystem's spellings.
+func (q query) matches(p osv.Package) bool {
+	if p.Matches(q.ecosystem, q.name) {
+		return true
+	}
+	for _, eco := range q.also {
+		if p.Matches(eco, q.name) {
+			return true
+		}
+	}
+	return false
 }

@@ -70,6 +70,8 @@ func TestMatch(t *testing.T) {
 			"affected":[{"package":{"ecosystem":"Go","name":"example.com/m"},"versions":["1.3.0"]}]}`),
 		record(t, `{"id":"TEST-WD","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z",
 			"affected":[{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}`),
+		record(t, `{"id":"USN-TEST","modified":"2024-01-01T00:00:00Z","upstream":["CVE-2099-0002"],
+			"affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.2-0ubuntu1.10"}]}]}]}`),
 		record(t, `{"id":"TEST-CVSS","modified":"2024-01-01T00:00:00Z","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
 			"affected":[{"package":{"ecosystem":"PyPI","name":"Django"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"3.2"},{"fixed":"3.2.0.post1"}]}]}]}`),
 	)
@@ -100,6 +102,8 @@ func TestMatch(t *testing.T) {
 			[]string{"CVE-2018-17846 0.0.0-20190125091013-d26f9f9a57f3"}},
 		{"last_affected covers its version; versions list merges by alias; withdrawn skipped", nil, pkg(inventory.Go, "example.com/m", "v1.4.0", nil),
 			[]string{"CVE-2099-0001 "}},
+		{"ubuntu LTS spelling", &inventory.Distro{ID: "ubuntu", VersionID: "22.04"}, pkg(inventory.Ubuntu, "libssl3", "3.0.2-0ubuntu1.9", &inventory.Source{Name: "openssl", Version: "3.0.2-0ubuntu1.9"}),
+			[]string{"CVE-2099-0002 3.0.2-0ubuntu1.10"}},
 		{"after last_affected", nil, pkg(inventory.Go, "example.com/m", "v1.4.1", nil), nil},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,8 @@ import (
 // version to compare.
 type query struct {
 	ecosystem string         // with the release: "Debian:12", "Alpine:v3.20", "Go"
+	also      []string       // other spellings of the ecosystem the records use
+
 	name      string         // the name the records use
 	version   string         // the version the records' ranges speak of
 	scheme    version.Scheme // the order of ECOSYSTEM ranges
@@ -32,7 +34,12 @@ func queryOf(p inventory.Package, d *inventory.Distro) (query, bool) {
 		if p.Source != nil {
 			name, ver = p.Source.Name, p.Source.Version
 		}
-		return query{ecosystem: string(p.Ecosystem) + ":" + rel, name: name, version: ver, scheme: version.Dpkg}, true
+		q := query{ecosystem: string(p.Ecosystem) + ":" + rel, name: name, version: ver, scheme: version.Dpkg}
+		if p.Ecosystem == inventory.Ubuntu {
+			// Ubuntu's records mark LTS releases: "Ubuntu:22.04:LTS".
+			q.also = []string{q.ecosystem + ":LTS"}
+		}
+		return q, true
 	case inventory.Alpine, inventory.Wolfi, inventory.Chainguard:
 		name := p.Name
 		if p.Source != nil && p.Source.Name != "" {
