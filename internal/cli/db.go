@@ -21,7 +21,7 @@ func newDBCommand(g *globalOptions) *cobra.Command {
 		Long: `Manage the vulnerability database: one file (--db, default in the user cache
 directory) holding OSV records indexed by ecosystem and package.`,
 	}
-	cmd.AddCommand(newDBImportCommand(g), newDBStatusCommand(g))
+	cmd.AddCommand(newDBImportCommand(g), newDBStatusCommand(g), newDBUpdateCommand(g))
 	return cmd
 }
 

@@ -10,12 +10,12 @@ import (
 // query is what to look up in the database for one package, and the
 // version to compare.
 type query struct {
-	ecosystem string         // with the release: "Debian:12", "Alpine:v3.20", "Go"
-	also      []string       // other spellings of the ecosystem the records use
+	ecosystem string   // with the release: "Debian:12", "Alpine:v3.20", "Go"
+	also      []string // other spellings of the ecosystem the records use
 
-	name      string         // the name the records use
-	version   string         // the version the records' ranges speak of
-	scheme    version.Scheme // the order of ECOSYSTEM ranges
+	name    string         // the name the records use
+	version string         // the version the records' ranges speak of
+	scheme  version.Scheme // the order of ECOSYSTEM ranges
 }
 
 // queryOf maps an inventory package to the OSV key its records use. It

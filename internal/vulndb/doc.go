@@ -22,6 +22,23 @@
 // bounded (bbolt commits every few thousand records, and at most 64 MiB of
 // record files wait between reading and storing).
 //
+// # Updating
+//
+// [Update] fetches OSV's per-ecosystem exports (BASE/<ecosystem>/all.zip)
+// from the public bucket, an https mirror, or a local directory for
+// air-gapped sites, then rebuilds the database from them with Build, so the
+// same guarantee holds: the old file stays until the new one is complete.
+// Downloads are kept in a cache directory ("<db>.d" by default) beside a
+// small JSON file per download with the URL, the ETag and Last-Modified to
+// send back in conditional requests (a 304 reuses the cached file), and the
+// checksums the server sent (x-goog-hash: md5 and crc32c). A download goes
+// to "<ecosystem>.zip.part" first and is resumed with a range request
+// guarded by If-Range; it replaces the cached file only once it is a
+// readable zip archive matching the checksums. Every ecosystem asked for
+// must be there: one missing export fails the update (ErrNoExport), as
+// scans against a database silently lacking an ecosystem would miss its
+// vulnerabilities.
+//
 // # File layout (schema version 1)
 //
 // Three top-level buckets:
@@ -40,8 +57,8 @@
 //     release's.
 //   - "meta": "schema" (the schema version in decimal) and "status" (the
 //     [Status] as JSON: build time, record counts, and per source its name,
-//     path, ETag and modified time for later updates, counts and skipped
-//     records).
+//     path, ETag and modified time, how [Update] fetched it, counts and
+//     skipped records).
 //
 // The package never logs; it returns errors and reports.
 package vulndb

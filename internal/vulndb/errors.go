@@ -28,6 +28,20 @@ var (
 	// ErrClosed means a Writer was used after its Build ended, or a DB after
 	// Close.
 	ErrClosed = errors.New("closed")
+	// ErrInvalidBaseURL means Update's base URL is neither an https URL, a
+	// file URL nor a directory.
+	ErrInvalidBaseURL = errors.New("invalid base URL")
+	// ErrEcosystem means an ecosystem name cannot be part of a URL path or a
+	// file name (empty, ".", "..", a slash, a control character).
+	ErrEcosystem = errors.New("invalid ecosystem name")
+	// ErrNoExport means the base URL has no all.zip for an ecosystem (HTTP
+	// 404 or 410, or no file in a local mirror).
+	ErrNoExport = errors.New("no OSV export for the ecosystem")
+	// ErrIntegrity means a downloaded or mirrored all.zip is not a readable
+	// zip archive, or does not match the checksums the server sent.
+	ErrIntegrity = errors.New("integrity check failed")
+	// ErrBusy means another update holds the download cache.
+	ErrBusy = errors.New("another update is running")
 )
 
 // RecordError is a record that could not be imported: the entry it came
@@ -51,3 +65,23 @@ func (e *RecordError) Error() string {
 
 // Unwrap returns the problem.
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// FetchError is an ecosystem whose all.zip Update could not obtain. Update
+// joins one per failed ecosystem.
+type FetchError struct {
+	// Ecosystem is the ecosystem's name ("Debian").
+	Ecosystem string
+	// URL is the file's URL, or its path in a local mirror.
+	URL string
+	// Err is the problem: ErrNoExport, ErrIntegrity, ErrLimit, a transport
+	// error or an unexpected HTTP status.
+	Err error
+}
+
+// Error implements error.
+func (e *FetchError) Error() string {
+	return fmt.Sprintf("fetch %s (%s): %v", e.Ecosystem, e.URL, e.Err)
+}
+
+// Unwrap returns the problem.
+func (e *FetchError) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package vulndb_test
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"os"
@@ -51,4 +52,40 @@ func Example() {
 	// records: 2
 	// x_TEST-DEBIAN-ALL Debian [{introduced 0} {fixed 3.0.13-1~deb12u1}]
 	// x_TEST-DEBIAN12 Debian:12 [{introduced 0} {fixed 3.0.14-1~deb12u1}]
+}
+
+func ExampleUpdate() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "vulndb-example-")
+	defer os.RemoveAll(dir)
+
+	// An air-gapped mirror holds the exports as the public bucket does:
+	// DIR/<ecosystem>/all.zip.
+	mirror := filepath.Join(dir, "mirror")
+	os.MkdirAll(filepath.Join(mirror, "Debian"), 0o755)
+	f, _ := os.Create(filepath.Join(mirror, "Debian", "all.zip"))
+	zw := zip.NewWriter(f)
+	for _, name := range []string{"x_TEST-DEBIAN-ALL.json", "x_TEST-DEBIAN12.json"} {
+		data, _ := os.ReadFile(filepath.Join("testdata/written", name))
+		w, _ := zw.Create(name)
+		w.Write(data)
+	}
+	zw.Close()
+	f.Close()
+
+	// With an https BaseURL (DefaultBaseURL when empty), Update downloads
+	// only what changed since the last update, into UpdateOptions.CacheDir.
+	st, err := vulndb.Update(ctx, filepath.Join(dir, "vuln.db"), vulndb.UpdateOptions{
+		BaseURL:    mirror,
+		Ecosystems: []string{"Debian"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range st.Sources {
+		fmt.Println(s.Name, s.Fetch, s.Stored)
+	}
+	// Output:
+	// Debian local 2
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"testing"
 
 	"github.com/kubeshield/kubeshield/internal/osv"
@@ -38,5 +39,31 @@ func FuzzWalkZip(f *testing.F) {
 			osv.Parse(body)
 			return nil
 		})
+	})
+}
+
+// FuzzDownloadHeaders feeds arbitrary Content-Range and x-goog-hash values
+// to their parsers: they must never panic, and what they accept must be a
+// range running to the end of the file and checksums of the right sizes.
+func FuzzDownloadHeaders(f *testing.F) {
+	f.Add("bytes 100-199/200", "crc32c=n03x6A==,md5=Ojk9c3dhfxgoKVVHYwFbHQ==")
+	f.Add("bytes 5-9/*", "md5=not-base64")
+	f.Add("bytes -1-5/6", "sha256=x, crc32c=AAAAAA==")
+	f.Fuzz(func(t *testing.T, contentRange, googHeader string) {
+		if start, size, err := parseContentRange(contentRange); err == nil && (start < 0 || size < -1 || (size >= 0 && start >= size)) {
+			t.Fatalf("parseContentRange(%q) = %d, %d; want 0 <= start < size", contentRange, start, size)
+		}
+		md5sum, crc, err := googHash([]string{googHeader})
+		if err != nil {
+			return
+		}
+		for _, c := range []struct {
+			val  string
+			size int
+		}{{md5sum, 16}, {crc, 4}} {
+			if b, err := base64.StdEncoding.DecodeString(c.val); c.val != "" && (err != nil || len(b) != c.size) {
+				t.Fatalf("googHash(%q) accepted %q", googHeader, c.val)
+			}
+		}
 	})
 }

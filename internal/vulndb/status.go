@@ -26,9 +26,18 @@ type SourceStatus struct {
 	// Path is where the records were read from.
 	Path string `json:"path"`
 	// ETag and Modified describe the downloaded copy (Source.ETag,
-	// Source.Modified), for updates that only fetch what changed.
+	// Source.Modified). Update's conditional requests use the validators
+	// kept beside the cached file, which a 304 needs anyway.
 	ETag     string    `json:"etag,omitempty"`
 	Modified time.Time `json:"modified,omitzero"`
+	// URL is where Update downloaded the source from; empty for Import
+	// alone and for local mirrors.
+	URL string `json:"url,omitempty"`
+	// Fetch says how Update obtained the source; empty for Import alone.
+	Fetch Fetch `json:"fetch,omitempty"`
+	// Downloaded is the number of bytes Update transferred for the source
+	// (0 when it was not modified or read from a local mirror).
+	Downloaded int64 `json:"downloaded,omitempty"`
 	// Imported is when the import finished.
 	Imported time.Time `json:"imported"`
 	// Entries is the number of JSON files or zip entries read.
@@ -44,6 +53,23 @@ type SourceStatus struct {
 	// Skipped are the records that did not parse.
 	Skipped []Skipped `json:"skipped,omitempty"`
 }
+
+// Fetch says how Update obtained a source's all.zip.
+type Fetch string
+
+// The ways Update obtains a source.
+const (
+	// FetchDownloaded means the whole file was downloaded (HTTP 200).
+	FetchDownloaded Fetch = "downloaded"
+	// FetchResumed means a partial download, of this update or an earlier
+	// interrupted one, was completed with a range request (HTTP 206).
+	FetchResumed Fetch = "resumed"
+	// FetchNotModified means the server answered the conditional request
+	// with HTTP 304 and the cached copy was used.
+	FetchNotModified Fetch = "not-modified"
+	// FetchLocal means the file was read in place from a local mirror.
+	FetchLocal Fetch = "local"
+)
 
 // Skipped is a record an import left out because it did not parse.
 type Skipped struct {
