@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +17,7 @@ import (
 	"github.com/kubeshield/kubeshield/internal/imagefacts"
 	"github.com/kubeshield/kubeshield/internal/inventory"
 	"github.com/kubeshield/kubeshield/internal/report"
+	"github.com/kubeshield/kubeshield/internal/suppress"
 	"github.com/kubeshield/kubeshield/internal/vuln"
 	"github.com/kubeshield/kubeshield/internal/vulndb"
 )
@@ -34,6 +40,8 @@ type scanOptions struct {
 	exitCode      int
 	failOn        string
 	noImageChecks bool
+	ignoreFile    string
+	vexFiles      []string
 }
 
 func newImageScanCommand(g *globalOptions) *cobra.Command {
@@ -54,11 +62,19 @@ Output formats: table (default), json (kubeshield.scan/v1), sarif (SARIF
 2.1.0 for GitHub code scanning), cyclonedx (CycloneDX 1.6 with a
 vulnerabilities array).
 
-Exit codes: 0 when nothing reaches the thresholds, 3 when a finding is at or
-above --fail-on, the --exit-code value when any finding is left after the
-filters, 1 on errors.`,
+Findings that the ignore file (--ignorefile) lists, or that an OpenVEX
+document (--vex) says do not affect the image (not_affected, fixed), stay in
+the report marked as suppressed, with the reason, but do not count for
+--fail-on and --exit-code. Expired ignore entries suppress nothing and are
+logged as warnings. docs/cli.md describes both formats.
+
+Exit codes: 0 when nothing reaches the thresholds, 3 when a finding that
+counts is at or above --fail-on, the --exit-code value when any finding that
+counts is left after the filters, 1 on errors (an ignore file or a VEX
+document that does not parse is one).`,
 		Example: `  kubeshield image scan nginx:1.25
   kubeshield image scan --severity CRITICAL,HIGH --ignore-unfixed --fail-on HIGH app.tar
+  kubeshield image scan --vex app.openvex.json --ignorefile ci/ignore.yaml --fail-on HIGH app.tar
   kubeshield image scan -o sarif oci:./layout > results.sarif`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,6 +91,8 @@ filters, 1 on errors.`,
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding is left after the filters (0: do not)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a finding is at or above this severity")
 	f.BoolVar(&o.noImageChecks, "no-image-checks", false, "report vulnerabilities only, not the KS-IMG image rules")
+	f.StringVar(&o.ignoreFile, "ignorefile", suppress.DefaultIgnoreFile, "YAML file of findings that do not count; the default is read only when it exists (\"\": none)")
+	f.StringArrayVar(&o.vexFiles, "vex", nil, "OpenVEX document whose not_affected and fixed statements suppress findings (repeatable)")
 	return cmd
 }
 
@@ -100,6 +118,10 @@ func (o *scanOptions) validate() error {
 
 func (o *scanOptions) run(cmd *cobra.Command, arg string) error {
 	ctx := cmd.Context()
+	ignore, vex, err := o.suppressions(cmd.Flags().Changed("ignorefile"))
+	if err != nil {
+		return err
+	}
 	db, err := vulndb.Open(ctx, o.g.db, nil)
 	if err != nil {
 		return fmt.Errorf("open vulnerability database %s: %w (build one with: kubeshield db import PATH...)", o.g.db, err)
@@ -124,7 +146,11 @@ func (o *scanOptions) run(cmd *cobra.Command, arg string) error {
 	if !o.noImageChecks {
 		findings = append(findings, imagefacts.Check(c.facts, res)...)
 	}
-	findings = o.filter(findings)
+	findings, expired := suppress.Apply(o.filter(findings), ignore, vex)
+	for _, e := range expired {
+		o.g.logger.Warn("ignore entry expired", slog.String("id", e.ID), slog.String("expires", e.ExpiryDate()),
+			slog.String("file", o.ignoreFile), slog.Int("line", e.Line))
+	}
 
 	scan := report.Scan{Subject: subject, Result: c.res, Findings: findings, Tool: report.Tool{Name: "kubeshield", Version: version}}
 	switch o.g.output {
@@ -141,6 +167,52 @@ func (o *scanOptions) run(cmd *cobra.Command, arg string) error {
 		return err
 	}
 	return o.gate(findings)
+}
+
+// suppressions reads and parses --ignorefile and --vex, before any image is
+// read. The default ignore file is read only when it exists; a file named
+// on the command line must exist.
+func (o *scanOptions) suppressions(ignoreFileSet bool) (*suppress.Ignore, []*suppress.VEX, error) {
+	var ignore *suppress.Ignore
+	if o.ignoreFile != "" {
+		data, err := readLimited(o.ignoreFile, suppress.MaxIgnoreSize)
+		switch {
+		case err == nil:
+			if ignore, err = suppress.ParseIgnore(data, time.Now()); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", o.ignoreFile, err)
+			}
+		case ignoreFileSet || !errors.Is(err, fs.ErrNotExist):
+			return nil, nil, fmt.Errorf("--ignorefile: %w", err)
+		}
+	}
+	var vex []*suppress.VEX
+	for _, name := range o.vexFiles {
+		data, err := readLimited(name, suppress.MaxVEXSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--vex: %w", err)
+		}
+		doc, err := suppress.ParseOpenVEX(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		vex = append(vex, doc)
+	}
+	return ignore, vex, nil
+}
+
+// readLimited reads a file, or its first limit+1 bytes when it is larger, so
+// that the parser reports it as too large without reading it all.
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, nil
 }
 
 // filter applies --severity and --ignore-unfixed.
