@@ -121,6 +121,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 		newVersionCommand(g),
 		newSBOMCommand(g),
 		newImageCommand(g),
+		newFSCommand(g),
 		newDBCommand(g),
 	)
 	return root

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kubeshield/kubeshield/internal/finding"
 	"github.com/kubeshield/kubeshield/internal/imagefacts"
@@ -42,6 +43,7 @@ type scanOptions struct {
 	noImageChecks bool
 	ignoreFile    string
 	vexFiles      []string
+	fs            bool // kubeshield fs scan: a source tree, no image rules
 }
 
 func newImageScanCommand(g *globalOptions) *cobra.Command {
@@ -85,14 +87,57 @@ document that does not parse is one).`,
 		},
 	}
 	o.image.addFlags(cmd.Flags())
-	f := cmd.Flags()
+	o.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&o.noImageChecks, "no-image-checks", false, "report vulnerabilities only, not the KS-IMG image rules")
+	return cmd
+}
+
+// addFlags adds the flags image scan and fs scan share.
+func (o *scanOptions) addFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.severities, "severity", nil, "report only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,INFO,UNKNOWN); default all")
 	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities that no released version fixes")
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding is left after the filters (0: do not)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a finding is at or above this severity")
-	f.BoolVar(&o.noImageChecks, "no-image-checks", false, "report vulnerabilities only, not the KS-IMG image rules")
 	f.StringVar(&o.ignoreFile, "ignorefile", suppress.DefaultIgnoreFile, "YAML file of findings that do not count; the default is read only when it exists (\"\": none)")
 	f.StringArrayVar(&o.vexFiles, "vex", nil, "OpenVEX document whose not_affected and fixed statements suppress findings (repeatable)")
+}
+
+func newFSCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fs",
+		Short: "Scan source trees and directories",
+	}
+	cmd.AddCommand(newFSScanCommand(g))
+	return cmd
+}
+
+func newFSScanCommand(g *globalOptions) *cobra.Command {
+	o := &scanOptions{g: g, fs: true}
+	cmd := &cobra.Command{
+		Use:   "scan DIR",
+		Short: "Find known vulnerabilities in the lock files and packages of a directory (-o table|json|sarif|cyclonedx)",
+		Long: `Find the known vulnerabilities of the packages a directory declares or holds:
+lock files of a source tree (package-lock.json, yarn.lock, pnpm-lock.yaml,
+poetry.lock, Pipfile.lock, requirements.txt, Gemfile.lock, Cargo.lock,
+composer.lock, packages.lock.json, *.deps.json), installed packages
+(node_modules, site-packages, jars, Go binaries) and, for a root filesystem,
+its OS packages. The filters, suppressions, output formats and exit codes are
+those of kubeshield image scan; the image rules (KS-IMG-*) do not apply.`,
+		Example: `  kubeshield fs scan .
+  kubeshield fs scan --fail-on HIGH -o sarif ./service > results.sarif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd, "dir:"+args[0])
+		},
+	}
+	o.image.addFlags(cmd.Flags())
+	for _, name := range []string{"platform", "insecure"} {
+		cmd.Flags().MarkHidden(name)
+	}
+	o.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -142,8 +187,11 @@ func (o *scanOptions) run(cmd *cobra.Command, arg string) error {
 	}
 	subject := subjectOf(c.img)
 	res := finding.Resource{Kind: "Image", Image: subject.Name, Digest: subject.Digest}
+	if o.fs {
+		res = finding.Resource{Kind: "Directory", Path: subject.Name}
+	}
 	findings := vuln.Findings(matched.Matches, res)
-	if !o.noImageChecks {
+	if !o.noImageChecks && !o.fs {
 		findings = append(findings, imagefacts.Check(c.facts, res)...)
 	}
 	findings, expired := suppress.Apply(o.filter(findings), ignore, vex)

@@ -88,3 +88,23 @@ func TestScanQuickStart(t *testing.T) {
 		t.Errorf("scan without a database: exit %d, stderr %q; want 1 and a hint", code, stderr)
 	}
 }
+
+// TestFSScan scans the example application's source tree (its lock files)
+// with the example database.
+func TestFSScan(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "vuln.db")
+	if _, stderr, code := run(t, "--db", db, "-q", "db", "import", filepath.Join(repoRoot(), "examples", "osv")); code != 0 {
+		t.Fatalf("db import: exit %d: %s", code, stderr)
+	}
+	app := filepath.Join(repoRoot(), "examples", "image", "rootfs", "app")
+	stdout, stderr, code := run(t, "--db", db, "fs", "scan", "-o", "json", app)
+	if code != 0 {
+		t.Fatalf("fs scan: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"CVE-2021-33203"`) || strings.Contains(stdout, "KS-IMG-") || !strings.Contains(stdout, `"kind": "Directory"`) {
+		t.Errorf("fs scan output lacks the Django CVE, has image rules, or is not about a directory:\n%.2000s", stdout)
+	}
+	if _, _, code := run(t, "--db", db, "fs", "scan", "-q", "--fail-on", "UNKNOWN", app); code != 3 {
+		t.Errorf("fs scan --fail-on UNKNOWN: exit %d; want 3", code)
+	}
+}
