@@ -10,6 +10,10 @@ if [ ! -x "$tools/bin/syft" ]; then
   echo "installing syft v1.57.1 into $tools/bin (takes several minutes)" >&2
   GOBIN="$tools/bin" go install github.com/anchore/syft/cmd/syft@v1.57.1
 fi
+if [ ! -x "$tools/bin/osv-scanner" ]; then
+  echo "installing osv-scanner v2.5.0 into $tools/bin (takes 2-4 minutes)" >&2
+  GOBIN="$tools/bin" go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0
+fi
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
 tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
@@ -26,3 +30,8 @@ echo "== kubeshield sbom vs syft, mixed-language image (Debian 12 + npm, Python,
 go run ./bench/sbom -kubeshield bin/kubeshield -syft "$tools/bin/syft" -runs "${RUNS:-5}" \
   -input "mixed-dir=dir:$cache/mixed-rootfs" \
   -input "mixed-tar=archive:$mixed"
+echo "== kubeshield db import of ../shared/data/osv; image scan vs osv-scanner v2.5.0 (offline, the same records), Debian 12 and mixed images"
+go run ./bench/scan -kubeshield bin/kubeshield -osv-scanner "$tools/bin/osv-scanner" -runs "${RUNS:-5}" \
+  -data "${OSV_DATA:-../shared/data/osv}" \
+  -input "debian=$tarball" \
+  -input "mixed=$mixed"
