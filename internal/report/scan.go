@@ -301,8 +301,5 @@ func WriteScanJSON(w io.Writer, s Scan) error {
 
 // subjectJSON describes a subject as the JSON documents do.
 func subjectJSON(sub Subject) jsonSubject {
-	return jsonSubject{
-		Kind: sub.Kind, Name: sub.Name, Digest: sub.Digest,
-		ImageID: sub.ImageID, Platform: sub.Platform, Layers: sub.Layers,
-	}
+	return jsonSubject(sub)
 }

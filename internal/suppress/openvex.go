@@ -340,11 +340,11 @@ func parseVulnerability(raw json.RawMessage) (Vulnerability, error) {
 	if strings.TrimSpace(w.Name) == "" {
 		return Vulnerability{}, invalidf("name is required")
 	}
-	return Vulnerability{ID: w.ID, Name: w.Name, Description: w.Description, Aliases: w.Aliases}, nil
+	return Vulnerability(w), nil
 }
 
 func component(w componentWire) Component {
-	return Component{ID: w.ID, Identifiers: w.Identifiers, Hashes: w.Hashes}
+	return Component(w)
 }
 
 // named reports whether c has an @id or an identifier.
