@@ -38,12 +38,18 @@ func (ld *layerLoader) stream(l v1.Layer, wrap func(io.Reader) io.Reader) (io.Re
 	if wrap != nil {
 		r = wrap(r)
 	}
-	dr, err := decompress(r)
+	// Three stages on their own goroutines: reading and hashing the blob,
+	// inflating it, and the caller's walk of the tar.
+	raw := newReadahead(r)
+	dr, err := decompress(raw)
 	if err != nil {
+		raw.Close()
 		rc.Close()
 		return nil, err
 	}
-	return readCloser{Reader: dr, Closer: multiCloser{dr, rc}}, nil
+	ra := newReadahead(dr)
+	// Each readahead stops its goroutine before the readers under it close.
+	return readCloser{Reader: ra, Closer: multiCloser{ra, dr, raw, rc}}, nil
 }
 
 var (
