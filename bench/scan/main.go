@@ -31,12 +31,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubeshield/kubeshield/internal/peer"
 )
 
 type inputs []string
@@ -105,19 +106,19 @@ func run(ks, osvBin, data, work string, runs int, ins []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: osv-scanner: %w", name, err)
 		}
-		ksFound, err := kubeshieldGroups(ksRes.out)
+		ksFound, err := peer.KubeshieldGroups(ksRes.out)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		osvFound, listed, err := osvScannerGroups(osvRes.out)
+		osvFound, err := peer.OSVScannerGroups(osvRes.out)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		fmt.Printf("%-8s %-12s %9.3f %12.1f %9d %9d\n", name, "kubeshield", ksRes.wall.Seconds(), mb(ksRes.rss), count(ksFound), len(ksFound))
-		fmt.Printf("%-8s %-12s %9.3f %12.1f %9d %9d\n", name, "osv-scanner", osvRes.wall.Seconds(), mb(osvRes.rss), count(osvFound), len(osvFound))
+		fmt.Printf("%-8s %-12s %9.3f %12.1f %9d %9d\n", name, "kubeshield", ksRes.wall.Seconds(), mb(ksRes.rss), ksFound.Count(), len(ksFound))
+		fmt.Printf("%-8s %-12s %9.3f %12.1f %9d %9d\n", name, "osv-scanner", osvRes.wall.Seconds(), mb(osvRes.rss), osvFound.Count(), osvFound.Vulnerable())
 		fmt.Printf("%-8s speed: kubeshield is %.1fx faster than osv-scanner (target >= 5x), %.3f s (target < 1 s for the Debian image); memory: %.2fx osv-scanner's peak RSS\n",
 			name, osvRes.wall.Seconds()/ksRes.wall.Seconds(), ksRes.wall.Seconds(), float64(ksRes.rss)/float64(osvRes.rss))
-		same, notListed := report(name, ksFound, osvFound, listed)
+		same, notListed := report(name, ksFound, osvFound)
 		fmt.Printf("%-8s same vulnerabilities on the packages both list: %v", name, same)
 		if notListed > 0 {
 			fmt.Printf(" (%d kubeshield findings on packages osv-scanner's image scan does not list)", notListed)
@@ -329,151 +330,26 @@ func median[T int64 | time.Duration](s []T) T {
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
 
-// groups maps a package key ("npm lodash 4.17.20", see key) to the ID sets
-// of its vulnerabilities: one per kubeshield finding or osv-scanner group.
-type groups map[string][][]string
-
-func count(g groups) int {
-	n := 0
-	for _, v := range g {
-		n += len(v)
-	}
-	return n
-}
-
-var pep503 = regexp.MustCompile(`[-_.]+`)
-
-// key names a package the same way for both tools: base ecosystem, name
-// (the binary package's for Debian, PEP 503 for PyPI), version (without
-// Go's "v").
-func key(ecosystem, name, version string) string {
-	base, _, _ := strings.Cut(ecosystem, ":")
-	switch base {
-	case "PyPI":
-		name = pep503.ReplaceAllString(strings.ToLower(name), "-")
-	case "Go":
-		version = strings.TrimPrefix(version, "v")
-	}
-	return base + " " + name + " " + version
-}
-
-func kubeshieldGroups(out []byte) (groups, error) {
-	var doc struct {
-		Findings []struct {
-			RuleID   string   `json:"ruleID"`
-			Aliases  []string `json:"aliases"`
-			Resource struct {
-				Package *struct{ Name, Version, Ecosystem string }
-			}
-		}
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		return nil, fmt.Errorf("parse kubeshield json: %w", err)
-	}
-	g := groups{}
-	for _, f := range doc.Findings {
-		if p := f.Resource.Package; p != nil {
-			k := key(p.Ecosystem, p.Name, p.Version)
-			g[k] = append(g[k], append([]string{f.RuleID}, f.Aliases...))
-		}
-	}
-	return g, nil
-}
-
-// osvScannerGroups returns the groups per package and every package
-// osv-scanner listed.
-func osvScannerGroups(out []byte) (groups, map[string]bool, error) {
-	var doc struct {
-		Results []struct {
-			Packages []struct {
-				Package struct {
-					Name          string `json:"name"`
-					OSPackageName string `json:"os_package_name"`
-					Version       string `json:"version"`
-					Ecosystem     string `json:"ecosystem"`
-				} `json:"package"`
-				Groups []struct {
-					IDs     []string `json:"ids"`
-					Aliases []string `json:"aliases"`
-				} `json:"groups"`
-			} `json:"packages"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		return nil, nil, fmt.Errorf("parse osv-scanner json: %w", err)
-	}
-	g, listed := groups{}, map[string]bool{}
-	for _, r := range doc.Results {
-		for _, p := range r.Packages {
-			name := p.Package.Name
-			if p.Package.OSPackageName != "" {
-				name = p.Package.OSPackageName
-			}
-			k := key(p.Package.Ecosystem, name, p.Package.Version)
-			listed[k] = true
-			for _, gr := range p.Groups {
-				g[k] = append(g[k], append(slices.Clone(gr.IDs), gr.Aliases...))
-			}
-		}
-	}
-	return g, listed, nil
-}
-
 // report prints the differences (at most 40 lines) and says whether the
 // tools agree on the packages osv-scanner listed; it also returns the
 // number of kubeshield findings on packages osv-scanner did not list.
-func report(name string, ks, osv groups, listed map[string]bool) (bool, int) {
-	var lines []string
+func report(name string, ks, osv peer.Groups) (bool, int) {
+	diffs, _ := peer.Compare(ks, osv)
 	same, notListed := true, 0
-	keys := map[string]bool{}
-	for k := range ks {
-		keys[k] = true
-	}
-	for k := range osv {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		for _, a := range ks[k] {
-			if meets(a, osv[k]) {
-				continue
-			}
-			if !listed[k] {
-				notListed++
-				lines = append(lines, fmt.Sprintf("%-8s   only kubeshield (package not listed by osv-scanner): %s %v", name, k, a))
-				continue
-			}
+	for i, d := range diffs {
+		_, listed := osv[d.Package]
+		note := ""
+		if d.Side == "kubeshield" && !listed {
+			notListed++
+			note = " (package not listed by osv-scanner)"
+		} else {
 			same = false
-			lines = append(lines, fmt.Sprintf("%-8s   only kubeshield:  %s %v", name, k, a))
 		}
-		for _, b := range osv[k] {
-			if !meets(b, ks[k]) {
-				same = false
-				lines = append(lines, fmt.Sprintf("%-8s   only osv-scanner: %s %v", name, k, b))
-			}
+		if i < 40 {
+			fmt.Printf("%-8s   only %s%s: %s %v\n", name, d.Side, note, d.Package, d.IDs)
+		} else if i == 40 {
+			fmt.Printf("%-8s   ... %d more\n", name, len(diffs)-40)
 		}
-	}
-	for i, l := range lines {
-		if i == 40 {
-			fmt.Printf("%-8s   ... %d more\n", name, len(lines)-40)
-			break
-		}
-		fmt.Println(l)
 	}
 	return same, notListed
-}
-
-func meets(s []string, others [][]string) bool {
-	for _, o := range others {
-		for _, id := range s {
-			if slices.Contains(o, id) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/kubeshield/kubeshield/internal/peer"
 )
 
 var synthID = regexp.MustCompile(`^x_KSDIFF-[0-9]{3}[A-E]$`)
@@ -32,9 +34,9 @@ var allowList = []allowed{
 
 // explain says why d is allowed ("" when it is not) and which allow-list
 // entry explains it (-1 for none, or for a rule).
-func explain(input string, d difference, debPkgs []debPackage) (int, string) {
+func explain(input string, d peer.Difference, debPkgs []debPackage) (int, string) {
 	for i, a := range allowList {
-		if a.input == input && a.pkg == d.pkg && a.side == d.side && slices.Contains(d.ids, a.id) {
+		if a.input == input && a.pkg == d.Package && a.side == d.Side && slices.Contains(d.IDs, a.id) {
 			return i, a.why
 		}
 	}
@@ -51,12 +53,12 @@ func explain(input string, d difference, debPkgs []debPackage) (int, string) {
 	// also above "source+ksfix1" (the epoch case), E (introduced there: only
 	// osv-scanner). A and D share an alias, so one of them still matches.
 	if input == "debian" {
-		want := map[string]string{"kubeshield": "C", "osv-scanner": "E"}[d.side]
+		want := map[string]string{"kubeshield": "C", "osv-scanner": "E"}[d.Side]
 		for _, p := range debPkgs {
-			if key("Debian", p.name, p.version) != d.pkg || p.version == p.sourceVersion {
+			if peer.Key("Debian", p.name, p.version) != d.Package || p.version == p.sourceVersion {
 				continue
 			}
-			for _, id := range d.ids {
+			for _, id := range d.IDs {
 				if synthID.MatchString(id) && strings.HasSuffix(id, want) {
 					return -1, "osv-scanner compares the binary version " + p.version + " with ranges of source " + p.sourceName + " " + p.sourceVersion
 				}

@@ -7,22 +7,19 @@ package differential
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/kubeshield/kubeshield/internal/fixture"
 	"github.com/kubeshield/kubeshield/internal/image"
 	"github.com/kubeshield/kubeshield/internal/inventory"
+	"github.com/kubeshield/kubeshield/internal/peer"
 )
 
 // osvScannerVersion is the peer the allow-list was written against.
@@ -155,7 +152,7 @@ func TestOSVScanner(t *testing.T) {
 			if err != nil {
 				t.Fatalf("kubeshield image scan %s: %v\n%s", in.ks, err, stderr)
 			}
-			ksFound, err := kubeshieldGroups(stdout)
+			ksFound, err := peer.KubeshieldGroups(stdout)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,11 +162,11 @@ func TestOSVScanner(t *testing.T) {
 			if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) { // 1: vulnerabilities found
 				t.Fatalf("osv-scanner %v: %v\n%s", args, err, stderr)
 			}
-			osvFound, err := osvScannerGroups(stdout)
+			osvFound, err := peer.OSVScannerGroups(stdout)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diffs, info := compare(ksFound, osvFound)
+			diffs, info := peer.Compare(ksFound, osvFound)
 			unexplained := 0
 			for _, d := range diffs {
 				i, why := explain(in.name, d, debPkgs)
@@ -178,16 +175,16 @@ func TestOSVScanner(t *testing.T) {
 				}
 				if why == "" {
 					unexplained++
-					t.Errorf("only %s: %s %s", d.side, d.pkg, strings.Join(d.ids, " "))
+					t.Errorf("only %s: %s %s", d.Side, d.Package, strings.Join(d.IDs, " "))
 					continue
 				}
-				t.Logf("allowed: only %s: %s %s (%s)", d.side, d.pkg, strings.Join(d.ids, " "), why)
+				t.Logf("allowed: only %s: %s %s (%s)", d.Side, d.Package, strings.Join(d.IDs, " "), why)
 			}
 			for _, s := range info {
 				t.Logf("grouping: %s", s)
 			}
 			t.Logf("%s: kubeshield %d findings in %d packages, osv-scanner %d groups in %d packages; %d differences, %d unexplained",
-				in.name, count(ksFound), len(ksFound), count(osvFound), nonEmpty(osvFound), len(diffs), unexplained)
+				in.name, ksFound.Count(), len(ksFound), osvFound.Count(), osvFound.Vulnerable(), len(diffs), unexplained)
 		})
 	}
 	if !t.Failed() {
@@ -197,179 +194,6 @@ func TestOSVScanner(t *testing.T) {
 			}
 		}
 	}
-}
-
-// groups maps a package key ("PyPI django 3.2.0", see key) to the ID sets
-// of its vulnerabilities: one per kubeshield finding or osv-scanner group.
-type groups map[string][][]string
-
-func count(g groups) int {
-	n := 0
-	for _, v := range g {
-		n += len(v)
-	}
-	return n
-}
-
-func nonEmpty(g groups) int {
-	n := 0
-	for _, v := range g {
-		if len(v) > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-var pep503 = regexp.MustCompile(`[-_.]+`)
-
-// key names a package the same way for both tools: the base ecosystem, the
-// name (the binary package's for Debian; PEP 503 for PyPI) and the version
-// as installed (without Go's "v").
-func key(ecosystem, name, version string) string {
-	base, _, _ := strings.Cut(ecosystem, ":")
-	switch base {
-	case "PyPI":
-		name = pep503.ReplaceAllString(strings.ToLower(name), "-")
-	case "Go":
-		version = strings.TrimPrefix(version, "v")
-	}
-	return base + " " + name + " " + version
-}
-
-// kubeshieldGroups reads kubeshield.scan/v1 JSON.
-func kubeshieldGroups(out []byte) (groups, error) {
-	var doc struct {
-		Findings []struct {
-			RuleID   string   `json:"ruleID"`
-			Aliases  []string `json:"aliases"`
-			Resource struct {
-				Package *struct{ Name, Version, Ecosystem string }
-			}
-		}
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		return nil, fmt.Errorf("parse kubeshield json: %w", err)
-	}
-	g := groups{}
-	for _, f := range doc.Findings {
-		p := f.Resource.Package
-		if p == nil {
-			continue // an image rule, not a vulnerability
-		}
-		k := key(p.Ecosystem, p.Name, p.Version)
-		g[k] = append(g[k], append([]string{f.RuleID}, f.Aliases...))
-	}
-	return g, nil
-}
-
-// osvScannerGroups reads osv-scanner's JSON: per package its groups (IDs
-// and aliases).
-func osvScannerGroups(out []byte) (groups, error) {
-	var doc struct {
-		Results []struct {
-			Packages []struct {
-				Package struct {
-					Name          string `json:"name"`
-					OSPackageName string `json:"os_package_name"`
-					Version       string `json:"version"`
-					Ecosystem     string `json:"ecosystem"`
-				} `json:"package"`
-				Groups []struct {
-					IDs     []string `json:"ids"`
-					Aliases []string `json:"aliases"`
-				} `json:"groups"`
-			} `json:"packages"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		return nil, fmt.Errorf("parse osv-scanner json: %w", err)
-	}
-	g := groups{}
-	for _, r := range doc.Results {
-		for _, p := range r.Packages {
-			name := p.Package.Name
-			if p.Package.OSPackageName != "" {
-				name = p.Package.OSPackageName // osv-scanner names Debian packages by source
-			}
-			k := key(p.Package.Ecosystem, name, p.Package.Version)
-			if _, ok := g[k]; !ok {
-				g[k] = nil
-			}
-			for _, gr := range p.Groups {
-				g[k] = append(g[k], append(slices.Clone(gr.IDs), gr.Aliases...))
-			}
-		}
-	}
-	return g, nil
-}
-
-// difference is a finding one tool reports and the other does not.
-type difference struct {
-	side string // "kubeshield" or "osv-scanner": who reports it
-	pkg  string // the package key
-	ids  []string
-}
-
-// compare returns the differences, and notes where the tools group the
-// same IDs differently (one finding meeting several groups, or the
-// reverse), which is not a difference in what is found.
-func compare(ks, osv groups) ([]difference, []string) {
-	var (
-		diffs []difference
-		info  []string
-	)
-	keys := map[string]bool{}
-	for k := range ks {
-		keys[k] = true
-	}
-	for k := range osv {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		for _, a := range ks[k] {
-			n := meets(a, osv[k])
-			if n == 0 {
-				diffs = append(diffs, difference{side: "kubeshield", pkg: k, ids: sortedSet(a)})
-			} else if n > 1 {
-				info = append(info, fmt.Sprintf("%s: kubeshield merges into one finding what osv-scanner reports as %d groups: %v", k, n, sortedSet(a)))
-			}
-		}
-		for _, b := range osv[k] {
-			n := meets(b, ks[k])
-			if n == 0 {
-				diffs = append(diffs, difference{side: "osv-scanner", pkg: k, ids: sortedSet(b)})
-			} else if n > 1 {
-				info = append(info, fmt.Sprintf("%s: osv-scanner groups into one what kubeshield reports as %d findings: %v", k, n, sortedSet(b)))
-			}
-		}
-	}
-	return diffs, info
-}
-
-// meets counts the sets of others that share an ID with s.
-func meets(s []string, others [][]string) int {
-	n := 0
-	for _, o := range others {
-		for _, id := range s {
-			if slices.Contains(o, id) {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
-func sortedSet(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // runTool runs bin and returns its stdout, stderr and error.
