@@ -16,7 +16,7 @@ func TestImportGraph(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/kubeshield/kubeshield/"
-	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb", "internal/version", "internal/osv", "internal/vulndb", "internal/vuln", "internal/suppress"}
+	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb", "internal/version", "internal/osv", "internal/vulndb", "internal/vuln", "internal/suppress", "internal/signature"}
 	forbidden := map[string][]string{
 		"internal/report":  {"internal/cli"},
 		"internal/fixture": {"internal/cli", "internal/report"},

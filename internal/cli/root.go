@@ -123,6 +123,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 		newImageCommand(g),
 		newFSCommand(g),
 		newDBCommand(g),
+		newKeyCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,28 @@
+// Package signature signs and verifies container images in a way that is
+// interoperable with cosign: the same key files, the same signature
+// payloads and the same places in a registry.
+//
+// Keys (keys.go) are plain crypto values. GenerateKey makes an ECDSA P-256
+// key, MarshalEncryptedPrivateKey writes it in cosign's password-protected
+// format (PEM "ENCRYPTED SIGSTORE PRIVATE KEY": JSON holding a PKCS #8 key
+// sealed with NaCl secretbox under a scrypt-derived key), and
+// ParsePrivateKey reads that format, cosign's older "ENCRYPTED COSIGN
+// PRIVATE KEY" and unencrypted PEM keys. Public keys are PEM "PUBLIC KEY"
+// (PKIX). Parsing is deterministic and does no I/O; reading files and
+// asking for passwords is the caller's business.
+//
+// Signatures (payload.go, sign.go, verify.go) are cosign's "simple signing"
+// signatures, stored where cosign v2 stores them: the sha256-<hex>.sig tag
+// of the image's repository, one layer per signature, the signature in the
+// dev.cosignproject.cosign/signature annotation. Sign resolves the
+// reference to a digest first and appends a layer (a second signature
+// keeps the first); Verify checks every signature against the key and
+// requires the payload's digest to equal the image's, its identity to name
+// the image's repository, and the required annotations. No signature at
+// all is ErrNoSignatures; signatures that all fail are a
+// *VerificationError naming each reason; a registry that does not answer
+// is a plain error, so the admission webhook can apply its failure policy.
+//
+// The package never logs, and no error it returns contains private key
+// material.
+package signature
