@@ -122,6 +122,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 		newSBOMCommand(g),
 		newImageCommand(g),
 		newFSCommand(g),
+		newSignCommand(g),
+		newVerifyCommand(g),
 		newDBCommand(g),
 		newKeyCommand(g),
 	)
