@@ -176,4 +176,3 @@ failed.`,
 	o.addFlags(cmd.Flags(), "public key file (PEM)")
 	return cmd
 }
-
