@@ -59,6 +59,27 @@ func (o *signFlags) reference(s string) (name.Reference, error) {
 	return ref, nil
 }
 
+// prepare checks the output format and flags, parses the reference and
+// reads the key file: the steps sign and verify share.
+func (o *signFlags) prepare(g *globalOptions, arg string) (name.Reference, map[string]string, []byte, error) {
+	if err := g.checkOutput("table", "json"); err != nil {
+		return nil, nil, nil, err
+	}
+	ann, err := o.validate()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ref, err := o.reference(arg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pemBytes, err := readLimited(o.key, maxKeyFile)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read key: %w", err)
+	}
+	return ref, ann, pemBytes, nil
+}
+
 func remoteAuth() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("kubeshield")}
 }
@@ -78,20 +99,9 @@ KUBESHIELD_PASSWORD, else COSIGN_PASSWORD, else a terminal prompt.`,
   kubeshield sign --key kubeshield.key -a git=$(git rev-parse HEAD) --insecure 127.0.0.1:5000/app:1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput("table", "json"); err != nil {
-				return err
-			}
-			ann, err := o.validate()
+			ref, ann, pemBytes, err := o.prepare(g, args[0])
 			if err != nil {
 				return err
-			}
-			ref, err := o.reference(args[0])
-			if err != nil {
-				return err
-			}
-			pemBytes, err := readLimited(o.key, maxKeyFile)
-			if err != nil {
-				return fmt.Errorf("read key: %w", err)
 			}
 			password, err := newPasswordReader().read(false)
 			if err != nil {
@@ -135,20 +145,9 @@ failed.`,
   kubeshield verify --key cosign.pub -a env=prod -o json 127.0.0.1:5000/app:1 --insecure`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput("table", "json"); err != nil {
-				return err
-			}
-			ann, err := o.validate()
+			ref, ann, pemBytes, err := o.prepare(g, args[0])
 			if err != nil {
 				return err
-			}
-			ref, err := o.reference(args[0])
-			if err != nil {
-				return err
-			}
-			pemBytes, err := readLimited(o.key, maxKeyFile)
-			if err != nil {
-				return fmt.Errorf("read key: %w", err)
 			}
 			pub, err := signature.ParsePublicKey(pemBytes)
 			if err != nil {
