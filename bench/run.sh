@@ -14,6 +14,10 @@ if [ ! -x "$tools/bin/osv-scanner" ]; then
   echo "installing osv-scanner v2.5.0 into $tools/bin (takes 2-4 minutes)" >&2
   GOBIN="$tools/bin" go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0
 fi
+if [ ! -x "$tools/bin/cosign" ]; then
+  echo "installing cosign v2.6.5 into $tools/bin (takes several minutes)" >&2
+  GOBIN="$tools/bin" go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
+fi
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
 tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
@@ -35,3 +39,5 @@ go run ./bench/scan -kubeshield bin/kubeshield -osv-scanner "$tools/bin/osv-scan
   -data "${OSV_DATA:-../shared/data/osv}" \
   -input "debian=$tarball" \
   -input "mixed=$mixed"
+echo "== kubeshield verify vs cosign v2.6.5 verify (key pair, no transparency log), registry on 127.0.0.1; in-process cold Verify and warm Cache.Verify"
+go run ./bench/verify -kubeshield bin/kubeshield -cosign "$tools/bin/cosign" -runs "${RUNS:-5}" -calls 10000

@@ -23,6 +23,20 @@
 // *VerificationError naming each reason; a registry that does not answer
 // is a plain error, so the admission webhook can apply its failure policy.
 //
+// A Cache (cache.go) keeps Verify outcomes by repository, digest and
+// policy (a hash of the public key and the required annotations) for the
+// webhook's hot path: a bounded LRU whose successes live for its TTL and
+// whose negative outcomes live for at most MaxNegativeTTL, so a signature
+// pushed after a denial is seen soon. Registry errors are never kept, and
+// concurrent misses for one key share one verification.
+//
+// Attestations (attest.go) are cosign's too: Attest signs an in-toto
+// Statement v0.1 about the image digest in a DSSE envelope and appends it
+// to the sha256-<hex>.att tag, annotated with its predicate type;
+// VerifyAttestations checks the envelope, the subject digest and the
+// predicate type, with the same error style as Verify (ErrNoAttestations,
+// *VerificationError).
+//
 // The package never logs, and no error it returns contains private key
 // material.
 package signature

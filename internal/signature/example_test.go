@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -54,4 +55,35 @@ func ExampleVerify() {
 	// before signing, no signatures: true
 	// verified: 1 env: prod
 	// another key: true true
+}
+
+func ExampleCache() {
+	ctx := context.Background()
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	tag, _ := name.ParseReference(strings.TrimPrefix(srv.URL, "http://") + "/app:v1")
+	img, _ := random.Image(64, 1)
+	if err := remote.Write(tag, img); err != nil {
+		fmt.Println(err)
+		return
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sig, err := signature.Sign(ctx, tag, key, signature.SignOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// One cache for the webhook's life; it sees references by digest.
+	cache := signature.NewCache(1024, 5*time.Minute)
+	for range 3 {
+		if _, err := cache.Verify(ctx, sig.Image, key.Public(), signature.VerifyOptions{}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	s := cache.Stats()
+	fmt.Println("misses:", s.Misses, "hits:", s.Hits)
+	// Output:
+	// misses: 1 hits: 2
 }
