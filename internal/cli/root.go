@@ -124,6 +124,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 		newFSCommand(g),
 		newSignCommand(g),
 		newVerifyCommand(g),
+		newAttestCommand(g),
+		newVerifyAttestationCommand(g),
 		newDBCommand(g),
 		newKeyCommand(g),
 	)

@@ -1,13 +1,11 @@
 package signature
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -118,7 +116,7 @@ func Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts 
 		errs []error
 	)
 	for i, desc := range m.Layers {
-		raw, err := readLayer(img, desc)
+		raw, err := readBlob(img, desc, MaxPayloadSize)
 		if err != nil {
 			return nil, fmt.Errorf("verify %s: %w", dig, err)
 		}
@@ -137,36 +135,6 @@ func Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts 
 		verr.Reasons = append(verr.Reasons, e.Error())
 	}
 	return nil, verr
-}
-
-// readLayer returns the bytes of one signature layer, bounded by
-// MaxPayloadSize and checked against its digest. Only read errors are
-// returned; an oversized layer comes back as nil bytes for check to reject.
-func readLayer(img v1.Image, desc v1.Descriptor) ([]byte, error) {
-	if desc.Size > MaxPayloadSize || desc.Size < 0 {
-		return nil, nil
-	}
-	l, err := img.LayerByDigest(desc.Digest)
-	if err != nil {
-		return nil, fmt.Errorf("layer %s: %w", desc.Digest, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("layer %s: %w", desc.Digest, err)
-	}
-	defer rc.Close()
-	raw, err := io.ReadAll(io.LimitReader(rc, MaxPayloadSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("layer %s: %w", desc.Digest, err)
-	}
-	h, _, err := v1.SHA256(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	if h != desc.Digest || int64(len(raw)) != desc.Size {
-		return nil, fmt.Errorf("layer %s: content does not match its descriptor", desc.Digest)
-	}
-	return raw, nil
 }
 
 // check applies every rule to one signature layer.
