@@ -13,28 +13,10 @@ import (
 	"github.com/kubeshield/kubeshield/internal/fixture"
 )
 
-// cosignBinary returns the real cosign v2 from $KUBESHIELD_TOOLS/bin or the
-// tools cache (~/.cache/kubeshield-tools/bin), or skips the test.
+// cosignBinary returns the real cosign v2, or skips the test.
 func cosignBinary(t *testing.T) string {
 	t.Helper()
-	var dirs []string
-	if d := os.Getenv("KUBESHIELD_TOOLS"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "kubeshield-tools"))
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(h, ".cache", "kubeshield-tools"))
-	}
-	for _, d := range dirs {
-		bin := filepath.Join(d, "bin", "cosign")
-		if fi, err := os.Stat(bin); err == nil && !fi.IsDir() {
-			return bin
-		}
-	}
-	t.Skipf("cosign is not installed in %q (GOBIN=DIR/bin go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5); interoperability not tested", dirs)
-	return ""
+	return fixture.Tool(t, "cosign", "go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
 }
 
 // runCosign runs cosign offline: no Rekor, no TUF root fetch (the Rekor key

@@ -13,38 +13,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kubeshield/kubeshield/internal/fixture"
 	"github.com/kubeshield/kubeshield/internal/signature"
 )
 
-// cosignForKeys returns the cosign binary: $KUBESHIELD_TOOLS/bin, else the
-// tools cache (~/.cache/kubeshield-tools/bin), where .ci/run installs it.
-// The test is skipped when it is absent.
+// cosignForKeys returns the real cosign v2, or skips the test.
 func cosignForKeys(t *testing.T) string {
 	t.Helper()
-	var dirs []string
-	if d := os.Getenv("KUBESHIELD_TOOLS"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "kubeshield-tools"))
-	}
-	if h, err := os.UserHomeDir(); err == nil && !slices.Contains(dirs, filepath.Join(h, ".cache", "kubeshield-tools")) {
-		dirs = append(dirs, filepath.Join(h, ".cache", "kubeshield-tools"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "bin", "cosign")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
-		}
-	}
-	t.Skipf("cosign not found in %s: .ci/run installs it (GOBIN=DIR/bin go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5)",
-		strings.Join(dirs, " or "))
-	return ""
+	return fixture.Tool(t, "cosign", "go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
 }
 
 // cosignRunner runs cosign offline in dir with COSIGN_PASSWORD and env set,

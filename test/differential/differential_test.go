@@ -30,34 +30,17 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// osvScanner returns the osv-scanner binary: $KUBESHIELD_TOOLS/bin, else
-// the tools cache (~/.cache/kubeshield-tools/bin), where .ci/run and
-// bench/run.sh install it. The test is skipped when it is absent.
+// osvScanner returns osv-scanner from the tools cache (see fixture.Tool),
+// or skips the test; a version other than the one the allow-list is
+// written for also skips it.
 func osvScanner(t *testing.T) string {
 	t.Helper()
-	var dirs []string
-	if d := os.Getenv("KUBESHIELD_TOOLS"); d != "" {
-		dirs = append(dirs, d)
+	p := fixture.Tool(t, "osv-scanner", "go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v"+osvScannerVersion)
+	out, err := exec.Command(p, "--version").Output()
+	if err != nil || !strings.Contains(string(out), "osv-scanner version: "+osvScannerVersion) {
+		t.Skipf("%s is not osv-scanner %s (%q): the allow-list is written for that version", p, osvScannerVersion, firstLine(out))
 	}
-	if d, err := os.UserCacheDir(); err == nil {
-		dirs = append(dirs, filepath.Join(d, "kubeshield-tools"))
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(h, ".cache", "kubeshield-tools"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "bin", "osv-scanner")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			out, err := exec.Command(p, "--version").Output()
-			if err != nil || !strings.Contains(string(out), "osv-scanner version: "+osvScannerVersion) {
-				t.Skipf("%s is not osv-scanner %s (%q): the allow-list is written for that version", p, osvScannerVersion, firstLine(out))
-			}
-			return p
-		}
-	}
-	t.Skipf("osv-scanner not found in %s: .ci/run installs it (GOBIN=DIR/bin go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v%s)",
-		strings.Join(dirs, " or "), osvScannerVersion)
-	return ""
+	return p
 }
 
 func firstLine(b []byte) string {
