@@ -1,10 +1,7 @@
 package version
 
 import (
-	"errors"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestNuGetVectors(t *testing.T) {
@@ -12,10 +9,7 @@ func TestNuGetVectors(t *testing.T) {
 }
 
 func TestNuGetParse(t *testing.T) {
-	tests := []struct {
-		in        string
-		canonical string // "" when Parse must fail
-	}{
+	tests := []canonCase{
 		{"1", "1.0.0"},
 		{"1.2.3.4", "1.2.3.4"},
 		{"1.2.3.0", "1.2.3"},
@@ -43,25 +37,7 @@ func TestNuGetParse(t *testing.T) {
 		{"+", ""},
 		{"", ""},
 	}
-	for _, tt := range tests {
-		v, err := NuGet.Parse(tt.in)
-		if tt.canonical == "" {
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("Parse(%q) = %v, %v; want an error wrapping ErrInvalid", tt.in, v, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("Parse(%q) = %v; want %s", tt.in, err, tt.canonical)
-			continue
-		}
-		if diff := cmp.Diff(tt.canonical, v.(vfCanonical).Canonical()); diff != "" {
-			t.Errorf("Parse(%q).Canonical() mismatch (-want +got):\n%s", tt.in, diff)
-		}
-		if v.String() != tt.in {
-			t.Errorf("Parse(%q).String() = %q; want the input", tt.in, v.String())
-		}
-	}
+	checkCanonical(t, NuGet, tests, true)
 }
 
 func TestNuGetOrder(t *testing.T) {

@@ -3,14 +3,11 @@ package version
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestPEP440Vectors(t *testing.T) {
@@ -18,10 +15,7 @@ func TestPEP440Vectors(t *testing.T) {
 }
 
 func TestPEP440Parse(t *testing.T) {
-	tests := []struct {
-		in        string
-		canonical string // "" when Parse must fail
-	}{
+	tests := []canonCase{
 		{"1.0", "1.0"},
 		{"V1.0", "1.0"},
 		{"1.0a.", "1.0a0"}, // the separator after the letter needs no number
@@ -49,22 +43,7 @@ func TestPEP440Parse(t *testing.T) {
 		{"1.0.dev1.post1", ""},
 		{"1.0rc1-", ""},
 	}
-	for _, tt := range tests {
-		v, err := PEP440.Parse(tt.in)
-		if tt.canonical == "" {
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("Parse(%q) = %v, %v; want an error wrapping ErrInvalid", tt.in, v, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("Parse(%q) = %v; want %s", tt.in, err, tt.canonical)
-			continue
-		}
-		if diff := cmp.Diff(tt.canonical, v.(vfCanonical).Canonical()); diff != "" {
-			t.Errorf("Parse(%q).Canonical() mismatch (-want +got):\n%s", tt.in, diff)
-		}
-	}
+	checkCanonical(t, PEP440, tests, false)
 }
 
 func TestPEP440Order(t *testing.T) {

@@ -1,11 +1,9 @@
 package version
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	gosemver "golang.org/x/mod/semver"
 )
 
@@ -14,10 +12,7 @@ func TestSemVerVectors(t *testing.T) {
 }
 
 func TestSemVerParse(t *testing.T) {
-	tests := []struct {
-		in        string
-		canonical string // "" when Parse must fail
-	}{
+	tests := []canonCase{
 		{"1.2.3", "1.2.3"},
 		{"v1.2.3", "1.2.3"},
 		{"V1.2.3", ""},
@@ -41,25 +36,7 @@ func TestSemVerParse(t *testing.T) {
 		{"1.2.3+01", "1.2.3"},
 		{"1.2.3-ü", ""},
 	}
-	for _, tt := range tests {
-		v, err := SemVer.Parse(tt.in)
-		if tt.canonical == "" {
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("Parse(%q) = %v, %v; want an error wrapping ErrInvalid", tt.in, v, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("Parse(%q) = %v; want %s", tt.in, err, tt.canonical)
-			continue
-		}
-		if diff := cmp.Diff(tt.canonical, v.(vfCanonical).Canonical()); diff != "" {
-			t.Errorf("Parse(%q).Canonical() mismatch (-want +got):\n%s", tt.in, diff)
-		}
-		if v.String() != tt.in {
-			t.Errorf("Parse(%q).String() = %q; want the input", tt.in, v.String())
-		}
-	}
+	checkCanonical(t, SemVer, tests, true)
 }
 
 func TestSemVerOrder(t *testing.T) {

@@ -301,3 +301,36 @@ func fuzzOrder(t *testing.T, s Scheme, in ...string) []Version {
 	}
 	return vs
 }
+
+// canonCase is a Parse case of a scheme whose versions have a canonical
+// form: the input and its canonical form, or "" when Parse must fail.
+type canonCase struct {
+	in        string
+	canonical string
+}
+
+// checkCanonical parses each case with s: a failure must wrap ErrInvalid,
+// a success must give the canonical form and, with keepsInput, keep the
+// input as String.
+func checkCanonical(t *testing.T, s Scheme, tests []canonCase, keepsInput bool) {
+	t.Helper()
+	for _, tt := range tests {
+		v, err := s.Parse(tt.in)
+		if tt.canonical == "" {
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Parse(%q) = %v, %v; want an error wrapping ErrInvalid", tt.in, v, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Parse(%q) = %v; want %s", tt.in, err, tt.canonical)
+			continue
+		}
+		if diff := cmp.Diff(tt.canonical, v.(vfCanonical).Canonical()); diff != "" {
+			t.Errorf("Parse(%q).Canonical() mismatch (-want +got):\n%s", tt.in, diff)
+		}
+		if keepsInput && v.String() != tt.in {
+			t.Errorf("Parse(%q).String() = %q; want the input", tt.in, v.String())
+		}
+	}
+}
