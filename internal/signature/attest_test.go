@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,19 +48,7 @@ func readAttLayers(t *testing.T, ref name.Reference, d v1.Hash) []attLayer {
 		if desc.MediaType != DSSEMediaType {
 			t.Errorf("attestation layer media type %q; want %q", desc.MediaType, DSSEMediaType)
 		}
-		l, err := img.LayerByDigest(desc.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := layerBytes(t, img, desc)
 		out = append(out, attLayer{envelope: b, predicateType: desc.Annotations[PredicateTypeAnnotation]})
 	}
 	return out

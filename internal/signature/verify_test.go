@@ -85,19 +85,7 @@ func readSigLayers(t *testing.T, ref name.Reference, d v1.Hash) []sigLayer {
 	}
 	var out []sigLayer
 	for _, desc := range m.Layers {
-		l, err := img.LayerByDigest(desc.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := layerBytes(t, img, desc)
 		out = append(out, sigLayer{payload: b, sig: desc.Annotations[SignatureAnnotation]})
 	}
 	return out
@@ -426,4 +414,23 @@ func TestVerifyAttacks(t *testing.T) {
 			t.Logf("reasons: %q", verr.Reasons)
 		})
 	}
+}
+
+// layerBytes reads one layer of img as stored.
+func layerBytes(t *testing.T, img v1.Image, desc v1.Descriptor) []byte {
+	t.Helper()
+	l, err := img.LayerByDigest(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
