@@ -144,14 +144,14 @@ func run(ks, cosign string, runs, calls int) error {
 
 	cache := signature.NewCache(1024, time.Minute)
 	start := time.Now()
-	if _, err := cache.Verify(ctx, ref, pub, signature.VerifyOptions{}); err != nil {
+	if _, err := cache.Verify(ctx, ref, signature.KeyVerifier{Key: pub}, nil); err != nil {
 		return fmt.Errorf("cache verify: %w", err)
 	}
 	firstMiss := time.Since(start)
 	warms := make([]time.Duration, 0, calls)
 	for range calls {
 		start := time.Now()
-		if _, err := cache.Verify(ctx, ref, pub, signature.VerifyOptions{}); err != nil {
+		if _, err := cache.Verify(ctx, ref, signature.KeyVerifier{Key: pub}, nil); err != nil {
 			return fmt.Errorf("cache verify: %w", err)
 		}
 		warms = append(warms, time.Since(start))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -25,8 +26,8 @@ import (
 // within this time even when the positive TTL is long.
 const MaxNegativeTTL = 10 * time.Second
 
-// Cache remembers Verify outcomes by image digest and policy (public key
-// and required annotations), for callers such as the admission webhook
+// Cache remembers verification outcomes by image digest and policy (the
+// Verifier's Policy: public key and required annotations, say), for callers such as the admission webhook
 // that verify the same digests again and again. It is safe for
 // concurrent use; concurrent misses for one key verify once.
 //
@@ -35,8 +36,8 @@ const MaxNegativeTTL = 10 * time.Second
 // the TTL or MaxNegativeTTL, whichever is shorter. Any other error (a
 // registry or transport failure) is never kept.
 //
-// The key does not include VerifyOptions.RemoteOptions: use one Cache per
-// set of registry credentials.
+// The key does not include the registry options: use one Cache per set
+// of registry credentials.
 type Cache struct {
 	size   int
 	ttl    time.Duration
@@ -85,28 +86,24 @@ func NewCache(size int, ttl time.Duration) *Cache {
 	}
 }
 
-// Verify is Verify with a cache. A reference by tag is resolved to its
-// digest first (a HEAD request, even on a hit); a reference by
-// digest is looked up without one. On a miss it calls Verify and keeps
-// the outcome as the Cache documentation says. The returned Verified
-// values may be shared with other callers: treat them as read-only.
+// Verify is VerifyImage with a cache. A reference by tag is resolved to
+// its digest first (a HEAD request, even on a hit); a reference by digest
+// is looked up without one. Outcomes are keyed by repository, digest and
+// v.Policy(). On a miss it calls v.VerifyDigest and keeps the outcome as
+// the Cache documentation says. The returned Verified values may be
+// shared with other callers: treat them as read-only.
 //
-// Errors are those of Verify, plus an error for a public key that cannot
-// be marshalled, and ctx's error when ctx ends first.
-func (c *Cache) Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts VerifyOptions) ([]Verified, error) {
+// Errors are those of VerifyDigest, and ctx's error when ctx ends first.
+func (c *Cache) Verify(ctx context.Context, ref name.Reference, v Verifier, ropts []remote.Option) ([]Verified, error) {
 	dig, ok := ref.(name.Digest)
 	if !ok {
 		var err error
-		dig, err = resolve(ref, remoteOptions(ctx, opts.RemoteOptions))
+		dig, err = resolve(ref, remoteOptions(ctx, ropts))
 		if err != nil {
 			return nil, err
 		}
 	}
-	policy, err := policyHash(pub, opts.Annotations)
-	if err != nil {
-		return nil, err
-	}
-	key := dig.Context().Name() + "@" + dig.DigestStr() + "#" + policy
+	key := dig.Context().Name() + "@" + dig.DigestStr() + "#" + v.Policy()
 	if e, ok := c.lookup(key); ok {
 		c.hits.Add(1)
 		return slices.Clip(e.sigs), e.err
@@ -117,7 +114,7 @@ func (c *Cache) Verify(ctx context.Context, ref name.Reference, pub crypto.Publi
 	// contexts are live, start again rather than fail with its error.
 	for attempt := 1; ; attempt++ {
 		ch := c.flight.DoChan(key, func() (any, error) {
-			sigs, err := Verify(ctx, dig, pub, opts)
+			sigs, err := v.VerifyDigest(ctx, dig, ropts)
 			c.store(key, sigs, err)
 			return sigs, err
 		})

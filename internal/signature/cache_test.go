@@ -152,7 +152,7 @@ func TestCache(t *testing.T) {
 			c, clk := newTestCache(8, ttl)
 			dig := digestRef(ref, d)
 			for range 2 {
-				if _, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{}); !errors.Is(err, ErrNoSignatures) {
+				if _, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil); !errors.Is(err, ErrNoSignatures) {
 					t.Fatalf("Verify(unsigned) = %v; want ErrNoSignatures", err)
 				}
 			}
@@ -161,7 +161,7 @@ func TestCache(t *testing.T) {
 			}
 			r.take()
 			clk.advance(MaxNegativeTTL - time.Second)
-			if _, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{}); !errors.Is(err, ErrNoSignatures) {
+			if _, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil); !errors.Is(err, ErrNoSignatures) {
 				t.Fatalf("Verify within the negative TTL = %v; want the cached ErrNoSignatures", err)
 			}
 			if n := r.take(); n != 0 {
@@ -179,11 +179,11 @@ func TestCache(t *testing.T) {
 			c, clk := newTestCache(8, ttl)
 			dig := digestRef(ref, d)
 			var verr *VerificationError
-			if _, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{}); !errors.As(err, &verr) {
+			if _, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil); !errors.As(err, &verr) {
 				t.Fatalf("Verify(wrong key) = %v; want *VerificationError", err)
 			}
 			r.take()
-			if _, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{}); !errors.As(err, &verr) {
+			if _, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil); !errors.As(err, &verr) {
 				t.Fatalf("cached Verify(wrong key) = %v; want *VerificationError", err)
 			}
 			if n := r.take(); n != 0 {
@@ -233,7 +233,7 @@ func TestCache(t *testing.T) {
 			dig := digestRef(ref, d)
 			mustVerify(t, c, dig, key, map[string]string{"env": "prod"})
 			r.take()
-			_, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{Annotations: map[string]string{"env": "dev"}})
+			_, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public(), Annotations: map[string]string{"env": "dev"}}, nil)
 			if !errors.Is(err, ErrMissingAnnotation) {
 				t.Errorf("Verify(env=dev) = %v; want ErrMissingAnnotation", err)
 			}
@@ -253,7 +253,7 @@ func TestCache(t *testing.T) {
 			}
 			dig := digestRef(ref, d)
 			r.take()
-			if _, err := Verify(ctx, dig, key.Public(), VerifyOptions{}); err != nil {
+			if _, err := (KeyVerifier{Key: key.Public()}).VerifyDigest(ctx, dig, nil); err != nil {
 				t.Fatal(err)
 			}
 			once := r.take()
@@ -268,7 +268,7 @@ func TestCache(t *testing.T) {
 			errs := make(chan error, callers)
 			for range callers {
 				wg.Go(func() {
-					_, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{})
+					_, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil)
 					errs <- err
 				})
 			}
@@ -303,13 +303,13 @@ func TestCache(t *testing.T) {
 			firstCtx, cancel := context.WithCancel(ctx)
 			first := make(chan error, 1)
 			go func() {
-				_, err := c.Verify(firstCtx, dig, key.Public(), VerifyOptions{})
+				_, err := c.Verify(firstCtx, dig, KeyVerifier{Key: key.Public()}, nil)
 				first <- err
 			}()
 			waitMisses(t, c, 1)
 			second := make(chan error, 1)
 			go func() {
-				_, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{})
+				_, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil)
 				second <- err
 			}()
 			waitMisses(t, c, 2)
@@ -335,7 +335,7 @@ func TestCache(t *testing.T) {
 			c, _ := newTestCache(8, ttl)
 			dig := digestRef(ref, d)
 			r.fail.Store(true)
-			_, err := c.Verify(ctx, dig, key.Public(), VerifyOptions{})
+			_, err := c.Verify(ctx, dig, KeyVerifier{Key: key.Public()}, nil)
 			var verr *VerificationError
 			if err == nil || errors.Is(err, ErrNoSignatures) || errors.As(err, &verr) {
 				t.Fatalf("Verify(failing registry) = %v; want a transport error", err)
@@ -388,7 +388,7 @@ func waitMisses(t *testing.T, c *Cache, n uint64) {
 
 func mustVerify(t *testing.T, c *Cache, ref name.Reference, key interface{ Public() crypto.PublicKey }, ann map[string]string) {
 	t.Helper()
-	got, err := c.Verify(context.Background(), ref, key.Public(), VerifyOptions{Annotations: ann})
+	got, err := c.Verify(context.Background(), ref, KeyVerifier{Key: key.Public(), Annotations: ann}, nil)
 	if err != nil {
 		t.Fatalf("Cache.Verify(%s) = %v; want success", ref, err)
 	}

@@ -23,9 +23,15 @@
 // *VerificationError naming each reason; a registry that does not answer
 // is a plain error, so the admission webhook can apply its failure policy.
 //
-// A Cache (cache.go) keeps Verify outcomes by repository, digest and
-// policy (a hash of the public key and the required annotations) for the
-// webhook's hot path: a bounded LRU whose successes live for its TTL and
+// Every signature format implements Verifier (verifier.go): a Policy
+// string that identifies what it requires and VerifyDigest, which checks
+// one image digest. KeyVerifier is the cosign v2 one; Any combines several
+// (cosign v2 signatures and Sigstore bundles under the same key, say), and
+// VerifyImage resolves a reference first. Verifiers of other packages
+// (Notation) report rejections with NewVerificationError.
+//
+// A Cache (cache.go) keeps verification outcomes by repository, digest
+// and the Verifier's policy for the webhook's hot path: a bounded LRU whose successes live for its TTL and
 // whose negative outcomes live for at most MaxNegativeTTL, so a signature
 // pushed after a denial is seen soon. Registry errors are never kept, and
 // concurrent misses for one key share one verification.

@@ -77,7 +77,7 @@ func ExampleCache() {
 	// One cache for the webhook's life; it sees references by digest.
 	cache := signature.NewCache(1024, 5*time.Minute)
 	for range 3 {
-		if _, err := cache.Verify(ctx, sig.Image, key.Public(), signature.VerifyOptions{}); err != nil {
+		if _, err := cache.Verify(ctx, sig.Image, signature.KeyVerifier{Key: key.Public()}, nil); err != nil {
 			fmt.Println(err)
 			return
 		}

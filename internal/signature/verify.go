@@ -71,11 +71,21 @@ type VerifyOptions struct {
 
 // Verified is one signature that passed.
 type Verified struct {
-	// Payload is the parsed payload.
+	// Format is FormatCosign, FormatBundle or FormatNotation.
+	Format string
+	// Digest is the image manifest digest the signature is bound to.
+	Digest v1.Hash
+	// Signer says who signed, as the policy saw it: "key" for a public
+	// key, the certificate's identity and OIDC issuer for a keyless
+	// signature, the signing certificate's subject for Notation.
+	Signer string
+	// Payload is the parsed simple-signing payload (FormatCosign only).
 	Payload *Payload
-	// Raw is the payload as signed.
+	// Raw is the payload as signed: the simple-signing JSON, the DSSE
+	// payload of a bundle, or the Notation signature's payload.
 	Raw []byte
-	// Layer is the digest of the signature layer.
+	// Layer is the digest of the signature layer (FormatCosign) or of the
+	// referrer manifest holding the signature (the other formats).
 	Layer v1.Hash
 }
 
@@ -95,6 +105,11 @@ func Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts 
 	if err != nil {
 		return nil, err
 	}
+	return verifyDigest(dig, pub, opts.Annotations, ropts)
+}
+
+// verifyDigest is Verify for a resolved digest; ropts carry the context.
+func verifyDigest(dig name.Digest, pub crypto.PublicKey, required map[string]string, ropts []remote.Option) ([]Verified, error) {
 	img, err := sigImage(sigTag(dig), ropts)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", dig, err)
@@ -110,7 +125,7 @@ func Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts 
 		return nil, fmt.Errorf("verify %s: %d signatures, more than %d", dig, len(m.Layers), MaxSignatures)
 	}
 	want := mustHash(dig)
-	repo := ref.Context().Name()
+	repo := dig.Context().Name()
 	var (
 		ok   []Verified
 		errs []error
@@ -120,21 +135,17 @@ func Verify(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts 
 		if err != nil {
 			return nil, fmt.Errorf("verify %s: %w", dig, err)
 		}
-		p, err := check(desc, raw, pub, want, repo, opts.Annotations)
+		p, err := check(desc, raw, pub, want, repo, required)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("signature %d (layer %s): %w", i+1, desc.Digest, err))
 			continue
 		}
-		ok = append(ok, Verified{Payload: p, Raw: raw, Layer: desc.Digest})
+		ok = append(ok, Verified{Format: FormatCosign, Digest: want, Signer: "key", Payload: p, Raw: raw, Layer: desc.Digest})
 	}
 	if len(ok) > 0 {
 		return ok, nil
 	}
-	verr := &VerificationError{Ref: dig.String(), errs: errs}
-	for _, e := range errs {
-		verr.Reasons = append(verr.Reasons, e.Error())
-	}
-	return nil, verr
+	return nil, NewVerificationError(dig.String(), errs)
 }
 
 // check applies every rule to one signature layer.
