@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the test control plane, kube-apiserver and etcd, from the Go module
+# Builds the test control plane, kube-apiserver, kube-controller-manager (the
+# tests run only its clusterrole-aggregation controller) and etcd, from the Go module
 # proxy into $1 (default: the test cache, control-plane/<version>/bin), for
 # the tests that need a real API server (internal/controlplane). No Docker
 # and no release downloads: a throw-away wrapper module requires
-# k8s.io/kubernetes and etcd's server module and builds both main packages.
+# k8s.io/kubernetes and etcd's server module and builds the main packages.
 #
 # k8s.io/kubernetes requires its staging modules (k8s.io/api, apiserver,
 # client-go, ...) at v0.0.0 with replace lines to ./staging, and Go ignores
@@ -20,7 +21,7 @@ etcd_version=${ETCD_VERSION:-v3.7.0}
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 dest=${1:-$cache/control-plane/$k8s_version/bin}
 
-if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/etcd" ]; then
+if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ] && [ -x "$dest/etcd" ]; then
   echo "$dest exists"
   exit 0
 fi
@@ -28,7 +29,7 @@ command -v go >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 
 staging=v0.${k8s_version#v1.}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kubeshield-cp.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "${tmp:-}"' EXIT
 cd "$work"
 
 cat >go.mod <<EOF
@@ -45,6 +46,7 @@ package tools
 import (
 	_ "go.etcd.io/etcd/server/v3"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )
 EOF
 
@@ -63,7 +65,8 @@ done <staging.txt
 go mod edit -require "k8s.io/kubernetes@$k8s_version" -require "go.etcd.io/etcd/server/v3@$etcd_version"
 go mod tidy -e >/dev/null 2>tidy.log || { cat tidy.log >&2; exit 1; }
 
-mkdir -p "$dest.tmp"
+tmp="$dest.tmp.$$"
+mkdir -p "$tmp"
 major=${k8s_version#v}; major=${major%%.*}
 minor=${k8s_version#v*.}; minor=${minor%%.*}
 stamp=""
@@ -72,9 +75,11 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 echo "building kube-apiserver $k8s_version (minutes when cold)" >&2
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$dest.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+echo "building kube-controller-manager $k8s_version" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$tmp/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
 echo "building etcd $etcd_version" >&2
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dest.tmp/etcd" go.etcd.io/etcd/server/v3
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
 rm -rf "$dest"
-mv "$dest.tmp" "$dest"
+mv "$tmp" "$dest"
 echo "$dest built"

@@ -1,9 +1,11 @@
 // Package controlplane runs a real Kubernetes control plane, etcd and
 // kube-apiserver, on loopback for tests and local experiments: RBAC
 // authorization, a CA and an admin client certificate of its own, and a
-// kubeconfig for that admin. There is no controller manager, scheduler or
-// kubelet: API objects, authorization and admission are real, pods never
-// run.
+// kubeconfig for that admin. A kube-controller-manager runs only the
+// clusterrole-aggregation controller, so aggregated ClusterRoles get their
+// rules as in a real cluster; there is no scheduler, kubelet or other
+// controller: API objects, authorization and admission are real, pods never
+// run, and no "default" service accounts are made.
 //
 // The binaries come from hack/control-plane.sh, which builds them from the
 // Go module proxy. Start launches both processes in their own process
@@ -78,6 +80,7 @@ type ControlPlane struct {
 	pki      *pki
 	etcd     *process
 	api      *process
+	kcm      *process
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -87,7 +90,7 @@ type ControlPlane struct {
 // it started is stopped and the error includes the end of the failing
 // process's log. ctx bounds the start only; the processes run until Stop.
 func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
-	for _, b := range []string{"etcd", "kube-apiserver"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
 		if _, err := os.Stat(filepath.Join(opts.BinDir, b)); err != nil {
 			return nil, fmt.Errorf("control plane binary: %w (build it with hack/control-plane.sh)", err)
 		}
@@ -161,6 +164,17 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cp.Stop()
 		return nil, err
 	}
+	cp.kcm, err = startProcess(filepath.Join(opts.BinDir, "kube-controller-manager"), filepath.Join(opts.Dir, "kube-controller-manager.log"),
+		"--kubeconfig="+cp.Kubeconfig,
+		"--controllers=clusterrole-aggregation",
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--use-service-account-credentials=false",
+	)
+	if err != nil {
+		cp.Stop()
+		return nil, err
+	}
 	return cp, nil
 }
 
@@ -198,10 +212,11 @@ func (cp *ControlPlane) ClientCertificate(user string, groups ...string) (certPE
 	})
 }
 
-// PIDs returns the process IDs of the API server and etcd.
+// PIDs returns the process IDs of the controller manager, the API server
+// and etcd.
 func (cp *ControlPlane) PIDs() []int {
 	var pids []int
-	for _, p := range []*process{cp.api, cp.etcd} {
+	for _, p := range []*process{cp.kcm, cp.api, cp.etcd} {
 		if p != nil {
 			pids = append(pids, p.cmd.Process.Pid)
 		}
@@ -209,13 +224,13 @@ func (cp *ControlPlane) PIDs() []int {
 	return pids
 }
 
-// Stop ends the API server and then etcd (TERM, then KILL after ten
-// seconds) and waits for both. It is safe to call more than once; later
+// Stop ends the controller manager, the API server and then etcd (TERM,
+// then KILL after ten seconds) and waits for them. It is safe to call more than once; later
 // calls return the first call's error.
 func (cp *ControlPlane) Stop() error {
 	cp.stopOnce.Do(func() {
 		var errs []error
-		for _, p := range []*process{cp.api, cp.etcd} {
+		for _, p := range []*process{cp.kcm, cp.api, cp.etcd} {
 			if p != nil {
 				errs = append(errs, p.stop(10*time.Second))
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kubeshield/kubeshield/internal/controlplane"
 	"github.com/kubeshield/kubeshield/internal/fixture"
@@ -77,6 +78,45 @@ func TestControlPlane(t *testing.T) {
 	}
 }
 
+// TestAggregation checks that the controller manager fills an aggregated
+// ClusterRole's rules from the roles its selector matches, as in a real
+// cluster.
+func TestAggregation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	cp := fixture.ControlPlane(t)
+	admin, err := cp.HTTPClient(cp.AdminCert, cp.AdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(body string) {
+		t.Helper()
+		resp, err := admin.Post(cp.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create clusterrole: %s: %s", resp.Status, b)
+		}
+	}
+	create(`{"metadata":{"name":"agg-test-parent"},"aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"agg-test":"yes"}}]}}`)
+	create(`{"metadata":{"name":"agg-test-child","labels":{"agg-test":"yes"}},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := get(t, admin, cp.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles/agg-test-parent")
+		if strings.Contains(string(body), `"configmaps"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("aggregated role not filled after 30s: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestStop starts a second control plane and checks that Stop ends both
 // processes.
 func TestStop(t *testing.T) {
@@ -88,8 +128,8 @@ func TestStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	pids := cp.PIDs()
-	if len(pids) != 2 {
-		t.Fatalf("PIDs() = %v; want 2", pids)
+	if len(pids) != 3 {
+		t.Fatalf("PIDs() = %v; want 3", pids)
 	}
 	if err := cp.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
