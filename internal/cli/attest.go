@@ -108,9 +108,11 @@ func (o *attestOptions) run(cmd *cobra.Command, arg string) error {
 	if err != nil {
 		return fmt.Errorf("read key: %w", err)
 	}
-	password, err := newPasswordReader().read(false)
-	if err != nil {
-		return err
+	var password []byte
+	if signature.NeedsPassword(pemBytes) {
+		if password, err = newPasswordReader().read(false); err != nil {
+			return err
+		}
 	}
 	signer, err := signature.ParsePrivateKey(pemBytes, password)
 	clear(password)

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -12,11 +14,16 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kubeshield/kubeshield/internal/notation"
 	"github.com/kubeshield/kubeshield/internal/signature"
 )
 
 // maxKeyFile bounds the key files read.
 const maxKeyFile = signature.MaxKeySize
+
+// maxPolicyFile bounds trust policies, trusted roots and certificate
+// chains read.
+const maxPolicyFile = 4 << 20
 
 // signFlags are the flags sign and verify share.
 type signFlags struct {
@@ -31,10 +38,8 @@ func (o *signFlags) addFlags(f *pflag.FlagSet, keyHelp string) {
 	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP to the registry (for registries on localhost)")
 }
 
-func (o *signFlags) validate() (map[string]string, error) {
-	if o.key == "" {
-		return nil, usageErrorf("--key is required")
-	}
+// parseAnnotations checks --annotations.
+func (o *signFlags) parseAnnotations() (map[string]string, error) {
 	ann := map[string]string{}
 	for _, a := range o.annotations {
 		k, v, ok := strings.Cut(a, "=")
@@ -59,119 +64,163 @@ func (o *signFlags) reference(s string) (name.Reference, error) {
 	return ref, nil
 }
 
-// prepare checks the output format and flags, parses the reference and
-// reads the key file: the steps sign and verify share.
-func (o *signFlags) prepare(g *globalOptions, arg string) (name.Reference, map[string]string, []byte, error) {
-	if err := g.checkOutput("table", "json"); err != nil {
-		return nil, nil, nil, err
-	}
-	ann, err := o.validate()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ref, err := o.reference(arg)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pemBytes, err := readLimited(o.key, maxKeyFile)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read key: %w", err)
-	}
-	return ref, ann, pemBytes, nil
-}
-
 func remoteAuth() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("kubeshield")}
 }
 
+// signOptions are the flags of `kubeshield sign`.
+type signOptions struct {
+	signFlags
+	format          string // cosign or notation
+	chain           string // --certificate-chain
+	signatureFormat string // jws or cose
+}
+
 func newSignCommand(g *globalOptions) *cobra.Command {
-	var o signFlags
+	var o signOptions
 	cmd := &cobra.Command{
 		Use:   "sign IMAGE",
-		Short: "Sign an image in its registry, as cosign does (-o table|json)",
-		Long: `Sign an image with a private key, in cosign's format: the reference is
-resolved to its digest first, the simple-signing payload for that digest is
-signed, and the signature is stored as a layer of the sha256-<digest>.sig
-tag in the image's repository (a second signature keeps the first), where
-cosign and kubeshield verify find it. The key's password comes from
-KUBESHIELD_PASSWORD, else COSIGN_PASSWORD, else a terminal prompt.`,
+		Short: "Sign an image in its registry, as cosign or notation does (-o table|json)",
+		Long: `Sign an image with a private key. The reference is resolved to its digest
+first and that digest is signed, so moving the tag later does not move the
+signature.
+
+--format cosign (the default) writes cosign's format: the simple-signing
+payload for the digest is signed and the signature is stored as a layer of
+the sha256-<digest>.sig tag in the image's repository (a second signature
+keeps the first), where cosign verify and kubeshield verify find it.
+
+--format notation writes a Notary Project signature, as notation sign does:
+the image's descriptor (with the --annotations as user metadata) is signed
+in a JWS or COSE envelope (--signature-format) with the key and its X.509
+certificate chain (--certificate-chain, PEM, signing certificate first; it
+needs the code-signing extended key usage), and stored as an OCI referrer
+of the image (the registry's referrers API, or the sha256-<digest> tag
+index where it has none). Notation needs an ECDSA or RSA key.
+
+The key's password comes from KUBESHIELD_PASSWORD, else COSIGN_PASSWORD,
+else a terminal prompt.`,
 		Example: `  kubeshield sign --key kubeshield.key registry.example.com/app:1.2.3
-  kubeshield sign --key kubeshield.key -a git=$(git rev-parse HEAD) --insecure 127.0.0.1:5000/app:1`,
+  kubeshield sign --key kubeshield.key -a git=$(git rev-parse HEAD) --insecure 127.0.0.1:5000/app:1
+  kubeshield sign --format notation --key signer.key --certificate-chain signer-chain.pem registry.example.com/app:1.2.3`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, ann, pemBytes, err := o.prepare(g, args[0])
-			if err != nil {
-				return err
-			}
-			password, err := newPasswordReader().read(false)
-			if err != nil {
-				return err
-			}
-			signer, err := signature.ParsePrivateKey(pemBytes, password)
-			clear(password)
-			if err != nil {
-				return fmt.Errorf("load key %s: %w", o.key, err)
-			}
-			sig, err := signature.Sign(cmd.Context(), ref, signer, signature.SignOptions{Annotations: ann, RemoteOptions: remoteAuth()})
-			if err != nil {
-				return fmt.Errorf("sign %s: %w", ref, err)
-			}
-			g.logger.Info("signed", slog.String("image", sig.Image.String()), slog.String("tag", sig.Tag.String()))
-			if g.output == "json" {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]string{"image": sig.Image.String(), "signatureTag": sig.Tag.String()})
-			}
-			_, err = fmt.Fprintln(g.stdout, sig.Image.String())
-			return err
+			return o.run(cmd, g, args[0])
 		},
 	}
 	o.addFlags(cmd.Flags(), "private key file (cosign's encrypted format, or a PEM ECDSA, Ed25519 or RSA key)")
+	cmd.Flags().StringVar(&o.format, "format", "cosign", "signature format: cosign or notation")
+	cmd.Flags().StringVar(&o.chain, "certificate-chain", "", "PEM certificate chain of the key, signing certificate first (--format notation)")
+	cmd.Flags().StringVar(&o.signatureFormat, "signature-format", "jws", "Notation envelope: jws or cose (--format notation)")
 	return cmd
 }
 
-func newVerifyCommand(g *globalOptions) *cobra.Command {
-	var o signFlags
-	cmd := &cobra.Command{
-		Use:   "verify IMAGE",
-		Short: "Verify an image's cosign signatures with a public key (-o table|json)",
-		Long: `Verify the cosign signatures of an image with a public key: the reference is
-resolved to its digest, and a signature counts only if it verifies with the
-key, its payload names that digest and the image's repository, and it
-carries every --annotations key=value. Prints the verified digest (-o json:
-the verified payloads). Exits 1 when no signature passes, naming why each
-failed.`,
-		Example: `  kubeshield verify --key kubeshield.pub registry.example.com/app:1.2.3
-  kubeshield verify --key cosign.pub -a env=prod -o json 127.0.0.1:5000/app:1 --insecure`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, ann, pemBytes, err := o.prepare(g, args[0])
-			if err != nil {
-				return err
-			}
-			pub, err := signature.ParsePublicKey(pemBytes)
-			if err != nil {
-				return fmt.Errorf("load public key %s: %w", o.key, err)
-			}
-			verified, err := signature.Verify(cmd.Context(), ref, pub, signature.VerifyOptions{Annotations: ann, RemoteOptions: remoteAuth()})
-			if err != nil {
-				return fmt.Errorf("verify %s: %w", ref, err)
-			}
-			digest := verified[0].Payload.Critical.Image.DockerManifestDigest
-			g.logger.Info("verified", slog.String("image", ref.Context().Digest(digest).String()), slog.Int("signatures", len(verified)))
-			if g.output == "json" {
-				var payloads []json.RawMessage
-				for _, v := range verified {
-					payloads = append(payloads, json.RawMessage(v.Raw))
-				}
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(payloads)
-			}
-			_, err = fmt.Fprintf(g.stdout, "%s\n", ref.Context().Digest(digest).String())
-			return err
-		},
+func (o *signOptions) run(cmd *cobra.Command, g *globalOptions, arg string) error {
+	if err := g.checkOutput("table", "json"); err != nil {
+		return err
 	}
-	o.addFlags(cmd.Flags(), "public key file (PEM)")
-	return cmd
+	if o.key == "" {
+		return usageErrorf("--key is required")
+	}
+	ann, err := o.parseAnnotations()
+	if err != nil {
+		return err
+	}
+	var envelope string
+	switch o.format {
+	case "cosign":
+		if o.chain != "" || cmd.Flags().Changed("signature-format") {
+			return usageErrorf("--certificate-chain and --signature-format are for --format notation")
+		}
+	case "notation":
+		if o.chain == "" {
+			return usageErrorf("--format notation needs --certificate-chain")
+		}
+		switch o.signatureFormat {
+		case "jws":
+			envelope = notation.MediaTypeJWS
+		case "cose":
+			envelope = notation.MediaTypeCOSE
+		default:
+			return usageErrorf("--signature-format %q: want jws or cose", o.signatureFormat)
+		}
+	default:
+		return usageErrorf("--format %q: want cosign or notation", o.format)
+	}
+	ref, err := o.reference(arg)
+	if err != nil {
+		return err
+	}
+	pemBytes, err := readLimited(o.key, maxKeyFile)
+	if err != nil {
+		return fmt.Errorf("read key: %w", err)
+	}
+	var chain []*x509.Certificate
+	if o.format == "notation" {
+		if chain, err = readCertificates(o.chain); err != nil {
+			return err
+		}
+	}
+	var password []byte
+	if signature.NeedsPassword(pemBytes) {
+		if password, err = newPasswordReader().read(false); err != nil {
+			return err
+		}
+	}
+	signer, err := signature.ParsePrivateKey(pemBytes, password)
+	clear(password)
+	if err != nil {
+		return fmt.Errorf("load key %s: %w", o.key, err)
+	}
+
+	var image, stored string
+	if o.format == "notation" {
+		sig, err := notation.Sign(cmd.Context(), ref, signer, chain, notation.SignOptions{MediaType: envelope, UserMetadata: ann, RemoteOptions: remoteAuth()})
+		if err != nil {
+			return fmt.Errorf("sign %s: %w", ref, err)
+		}
+		image, stored = sig.Image.String(), sig.Manifest.String()
+	} else {
+		sig, err := signature.Sign(cmd.Context(), ref, signer, signature.SignOptions{Annotations: ann, RemoteOptions: remoteAuth()})
+		if err != nil {
+			return fmt.Errorf("sign %s: %w", ref, err)
+		}
+		image, stored = sig.Image.String(), sig.Tag.String()
+	}
+	g.logger.Info("signed", slog.String("image", image), slog.String("format", o.format), slog.String("signature", stored))
+	if g.output == "json" {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]string{"image": image, "format": o.format, "signature": stored})
+	}
+	_, err = fmt.Fprintln(g.stdout, image)
+	return err
+}
+
+// readCertificates reads a PEM file of one or more certificates.
+func readCertificates(file string) ([]*x509.Certificate, error) {
+	data, err := readLimited(file, maxPolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate chain: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate chain %s: certificate %d: %w", file, len(certs)+1, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("certificate chain %s: no PEM CERTIFICATE block", file)
+	}
+	return certs, nil
 }

@@ -43,6 +43,27 @@
 // predicate type, with the same error style as Verify (ErrNoAttestations,
 // *VerificationError).
 //
+// Sigstore bundles (bundle.go) are cosign v3's signatures: a bundle
+// (v0.1 to v0.3) holding a DSSE envelope whose in-toto Statement has
+// predicate type CosignSignPredicateType and names the image digest in
+// its subject, attached as an OCI 1.1 referrer of the image (artifact
+// type and single layer BundleMediaType, empty config, predicate type
+// annotation), listed through the referrers API or, on registries
+// without it, the sha256-<hex> referrers tag. A BundleVerifier, built by
+// NewBundleVerifier from BundleOptions, checks them offline with
+// sigstore-go, either keyless (a certificate chaining to a certificate
+// authority of a TrustedRoot, a transparency log entry of one of its logs
+// with an inclusion proof, an RFC 3161 timestamp for Rekor v2 entries, an
+// SCT if required, and a subject and OIDC issuer matching one of the
+// CertificateIdentity values) or with a public key (the log entry then
+// checked only if a root is given too), plus the required annotations.
+// LoadTrustedRoot parses trusted_root.json and ParseBundle a bundle, both
+// without I/O; AttachBundle writes a bundle as cosign v3 does. Rejected
+// bundles come back in a *VerificationError whose errors also wrap
+// ErrCertificateIdentity, ErrUntrustedCertificate or ErrTransparencyLog.
+// Package sigstoretest makes a virtual Sigstore, its trusted root and
+// bundles for tests.
+//
 // The package never logs, and no error it returns contains private key
 // material.
 package signature

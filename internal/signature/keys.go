@@ -140,6 +140,15 @@ func ParsePrivateKey(pemBytes, password []byte) (crypto.Signer, error) {
 	return checkPrivate(key)
 }
 
+// NeedsPassword reports whether the private key file pemBytes is in
+// cosign's encrypted format, so ParsePrivateKey needs its password; a
+// caller asks for one only then. It is false for unencrypted keys and for
+// data ParsePrivateKey rejects anyway.
+func NeedsPassword(pemBytes []byte) bool {
+	block, err := decodePEM(pemBytes)
+	return err == nil && (block.Type == pemSigstore || block.Type == pemCosign)
+}
+
 // MarshalPublicKey encodes pub as a PEM "PUBLIC KEY" block (PKIX), the
 // format of cosign's .pub files. It accepts the public halves of the keys
 // MarshalEncryptedPrivateKey accepts; others return an error wrapping

@@ -98,6 +98,9 @@ func TestEncryptedRoundTrip(t *testing.T) {
 			t.Parallel()
 			priv := keys[tt.key]
 			data, err := signature.MarshalEncryptedPrivateKey(priv, []byte(tt.password))
+			if err == nil && !signature.NeedsPassword(data) {
+				t.Error("NeedsPassword = false for an encrypted key")
+			}
 			if err != nil {
 				t.Fatalf("MarshalEncryptedPrivateKey: %v", err)
 			}
@@ -180,6 +183,9 @@ func TestParsePrivateKeyUnencrypted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if signature.NeedsPassword(tt.data) {
+				t.Error("NeedsPassword = true for an unencrypted key")
+			}
 			got, err := signature.ParsePrivateKey(tt.data, []byte("ignored"))
 			if err != nil {
 				t.Fatalf("ParsePrivateKey: %v", err)

@@ -56,8 +56,9 @@ func (e *VerificationError) Error() string {
 }
 
 // Unwrap returns the per-signature errors, each wrapping one of
-// ErrBadSignature, ErrBadPayload, ErrDigestMismatch, ErrIdentityMismatch or
-// ErrMissingAnnotation.
+// ErrBadSignature, ErrBadPayload, ErrDigestMismatch, ErrIdentityMismatch,
+// ErrMissingAnnotation, or, for Sigstore bundles, ErrCertificateIdentity,
+// ErrUntrustedCertificate or ErrTransparencyLog.
 func (e *VerificationError) Unwrap() []error { return e.errs }
 
 // VerifyOptions tunes Verify.
