@@ -18,6 +18,11 @@ if [ ! -x "$tools/bin/cosign" ]; then
   echo "installing cosign v2.6.5 into $tools/bin (takes several minutes)" >&2
   GOBIN="$tools/bin" go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 fi
+if [ ! -x "$tools/bin/cosign3" ]; then
+  echo "installing cosign v3.1.3 into $tools/bin as cosign3 (takes several minutes)" >&2
+  GOBIN="$tools/cosign3.tmp" go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
+  mv "$tools/cosign3.tmp/cosign" "$tools/bin/cosign3" && rmdir "$tools/cosign3.tmp"
+fi
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
 tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
@@ -39,5 +44,5 @@ go run ./bench/scan -kubeshield bin/kubeshield -osv-scanner "$tools/bin/osv-scan
   -data "${OSV_DATA:-../shared/data/osv}" \
   -input "debian=$tarball" \
   -input "mixed=$mixed"
-echo "== kubeshield verify vs cosign v2.6.5 verify (key pair, no transparency log), registry on 127.0.0.1; in-process cold Verify and warm Cache.Verify"
-go run ./bench/verify -kubeshield bin/kubeshield -cosign "$tools/bin/cosign" -runs "${RUNS:-5}" -calls 10000
+echo "== kubeshield verify vs cosign v2.6.5 and v3.1.3 verify (key pair, no transparency log; v3: Sigstore bundle referrer), registry on 127.0.0.1; in-process cold and warm Cache.Verify"
+go run ./bench/verify -kubeshield bin/kubeshield -cosign "$tools/bin/cosign" -cosign3 "$tools/bin/cosign3" -runs "${RUNS:-5}" -calls 10000
