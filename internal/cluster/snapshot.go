@@ -45,4 +45,26 @@ type Snapshot struct {
 	// Other holds objects of kinds the engines do not read (CRDs,
 	// ConfigMaps, ...), kept so nothing loaded is silently lost.
 	Other []unstructured.Unstructured
+
+	sources map[objectKey]Source
+}
+
+type objectKey struct {
+	kind            Kind
+	namespace, name string
+}
+
+// Source returns where the object of kind in namespace (empty for
+// cluster-scoped kinds) named name was loaded from; false when the
+// Snapshot did not record it (objects added by hand).
+func (s *Snapshot) Source(kind Kind, namespace, name string) (Source, bool) {
+	src, ok := s.sources[objectKey{kind, namespace, name}]
+	return src, ok
+}
+
+func (s *Snapshot) setSource(kind Kind, namespace, name string, src Source) {
+	if s.sources == nil {
+		s.sources = map[objectKey]Source{}
+	}
+	s.sources[objectKey{kind, namespace, name}] = src
 }
