@@ -50,6 +50,17 @@ func (e *FindingsError) Error() string {
 	return fmt.Sprintf("%d findings at or above the threshold", e.Count)
 }
 
+// DeniedError means the answer to a yes-or-no question (rbac can-i) is
+// no: the command exits 1, like kubectl auth can-i, and prints nothing but
+// its answer.
+type DeniedError struct {
+	// Reason explains the answer.
+	Reason string
+}
+
+// Error implements error.
+func (e *DeniedError) Error() string { return "denied: " + e.Reason }
+
 // ExitCode maps the error a command returned to the process exit code.
 func ExitCode(err error) int {
 	var (

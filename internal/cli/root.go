@@ -128,6 +128,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
 		newVerifyAttestationCommand(g),
 		newDBCommand(g),
 		newKeyCommand(g),
+		newRBACCommand(g),
 	)
 	return root
 }
@@ -138,9 +139,15 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := NewRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	var fe *FindingsError
+	var (
+		fe *FindingsError
+		de *DeniedError
+	)
 	if errors.As(err, &fe) {
 		return fe.Code // the report says what was found
+	}
+	if errors.As(err, &de) {
+		return ExitError // the answer printed says no
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)

@@ -164,4 +164,3 @@ func TestLoadFilesErrors(t *testing.T) {
 		})
 	}
 }
-

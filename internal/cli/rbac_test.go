@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const rbacExample = "../../examples/rbac"
+
+// TestRBACCanI asks the example cluster questions through the CLI and
+// checks the answers and exit codes, like kubectl auth can-i.
+func TestRBACCanI(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"create", "pods", "--as", "system:serviceaccount:ci:deployer", "-n", "payments"}, "yes", 0},
+		{[]string{"create", "pods", "--as", "system:serviceaccount:ci:deployer", "-n", "shop"}, "no", 1},
+		{[]string{"create", "deploy", "--as", "jane", "-n", "shop"}, "yes", 0},
+		{[]string{"create", "pods/exec", "--as", "jane", "-n", "shop"}, "yes", 0},
+		{[]string{"create", "pods", "--subresource", "exec", "--as", "jane", "-n", "shop"}, "yes", 0},
+		{[]string{"get", "pods/log", "--as", "x", "--as-group", "shop-devs", "-n", "shop"}, "yes", 0},
+		// Exactly the groups given: no implicit membership.
+		{[]string{"get", "pods", "--as", "x", "-n", "shop"}, "no", 1},
+		{[]string{"get", "secrets", "--as", "prometheus", "-n", "shop"}, "yes", 0},
+		{[]string{"get", "/metrics/cadvisor", "--as", "prometheus"}, "yes", 0},
+		{[]string{"post", "/metrics", "--as", "prometheus"}, "no", 1},
+		{[]string{"list", "ingresses.networking.k8s.io", "--as", "x", "--as-group", "auditors", "-A"}, "yes", 0},
+		{[]string{"get", "secrets", "--as", "system:serviceaccount:payments:default", "-n", "payments"}, "yes", 0},
+		{[]string{"delete", "nodes", "--as", "bob"}, "yes", 0},
+		{[]string{"list", "namespaces", "--as", "system:anonymous", "--as-group", "system:unauthenticated"}, "yes", 0},
+	} {
+		args := append([]string{"rbac", "can-i", "-f", rbacExample}, tt.args...)
+		out, errOut, code := runCLI(t, args...)
+		if strings.TrimSpace(out) != tt.want || code != tt.code {
+			t.Errorf("can-i %q = %q, exit %d (%s); want %q, exit %d", tt.args, out, code, errOut, tt.want, tt.code)
+		}
+	}
+	out, _, code := runCLI(t, "rbac", "can-i", "-f", rbacExample, "-o", "json", "get", "pods", "--as", "jane", "-n", "shop")
+	var d struct {
+		Allowed bool
+		Reason  string
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &d) != nil || d.Allowed || !strings.Contains(d.Reason, "no rule allows") {
+		t.Errorf("can-i -o json (denied): exit %d: %s", code, out)
+	}
+	out, _, code = runCLI(t, "rbac", "can-i", "-f", rbacExample, "-o", "json", "list", "ingresses", "--as", "a", "--as-group", "auditors", "-n", "shop")
+	var a struct {
+		Allowed bool
+		Grant   struct{ Binding, Role, AggregatedFrom, Source string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || !a.Allowed || a.Grant.AggregatedFrom != "view-ingresses" ||
+		!strings.Contains(a.Grant.Binding, "auditors-view") || !strings.Contains(a.Grant.Source, "cluster.yaml:") {
+		t.Errorf("can-i -o json (aggregated): exit %d: %s", code, out)
+	}
+	// A binding to a missing role is named in the reason.
+	out, _, _ = runCLI(t, "rbac", "can-i", "-f", rbacExample, "-o", "json", "get", "pods", "--as", "contractor", "-n", "shop")
+	if !strings.Contains(out, "old-debugger") {
+		t.Errorf("can-i for a broken binding's subject does not name it: %s", out)
+	}
+	for _, args := range [][]string{
+		{"get", "pods"},                       // no --as
+		{"get", "--as", "x"},                  // no resource
+		{"get", "/healthz", "x", "--as", "x"}, // a name on a URL
+		{"get", "pods/", "--as", "x"},         // empty subresource
+		{"get", "pods/log", "--subresource", "exec", "--as", "x"},
+	} {
+		if _, errOut, code := runCLI(t, append([]string{"rbac", "can-i", "-f", rbacExample}, args...)...); code != 2 {
+			t.Errorf("can-i %q: exit %d, %q; want 2 (usage)", args, code, errOut)
+		}
+	}
+}
+
+func TestRBACCanIList(t *testing.T) {
+	out, errOut, code := runCLI(t, "rbac", "can-i", "-f", rbacExample, "--list", "--as", "system:serviceaccount:ci:deployer", "-n", "payments")
+	want := "Resources           Non-Resource URLs   Resource Names   Verbs\n" +
+		"deployments.apps    []                  []               [get list create update patch]\n" +
+		"pods                []                  []               [get list create]\n" +
+		"statefulsets.apps   []                  []               [get list create update patch]\n"
+	if code != 0 || out != want {
+		t.Errorf("can-i --list: exit %d (%s):\n%s\nwant:\n%s", code, errOut, out, want)
+	}
+}
+
+func TestRBACWhoCan(t *testing.T) {
+	out, errOut, code := runCLI(t, "rbac", "who-can", "-f", rbacExample, "-o", "json", "get", "secrets", "-n", "payments")
+	var grants []struct {
+		Subject struct{ Kind, Name, Namespace string }
+		Binding string
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &grants) != nil {
+		t.Fatalf("who-can: exit %d: %s %s", code, out, errOut)
+	}
+	var got []string
+	for _, g := range grants {
+		got = append(got, g.Subject.Kind+":"+g.Subject.Namespace+"/"+g.Subject.Name)
+	}
+	want := "User:/bob User:/prometheus ServiceAccount:payments/default"
+	if strings.Join(got, " ") != want {
+		t.Errorf("who-can get secrets -n payments = %q; want %q", got, want)
+	}
+	out, _, _ = runCLI(t, "rbac", "who-can", "-f", rbacExample, "get", "secrets", "-n", "shop")
+	if strings.Contains(out, "payments") || !strings.Contains(out, "prometheus") {
+		t.Errorf("who-can get secrets -n shop:\n%s", out)
+	}
+}
+
+func TestRBACMatrix(t *testing.T) {
+	out, errOut, code := runCLI(t, "rbac", "matrix", "-f", rbacExample, "-o", "json", "--subject", "system:serviceaccount:ci:deployer", "-n", "payments")
+	var m struct {
+		Groups []string
+		Matrix []struct {
+			Resource string
+			Verbs    map[string]bool
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil {
+		t.Fatalf("matrix: exit %d: %s %s", code, out, errOut)
+	}
+	allowed := map[string]string{}
+	for _, r := range m.Matrix {
+		for v, ok := range r.Verbs {
+			if ok {
+				allowed[r.Resource] += v + " "
+			}
+		}
+	}
+	if len(allowed) != 3 || !strings.Contains(allowed["pods"], "create") || strings.Contains(allowed["pods"], "delete") ||
+		!strings.Contains(allowed["statefulsets.apps"], "patch") {
+		t.Errorf("matrix allowed = %q", allowed)
+	}
+	if strings.Join(m.Groups, ",") != "system:serviceaccounts,system:serviceaccounts:ci,system:authenticated" {
+		t.Errorf("matrix groups = %q", m.Groups)
+	}
+}

@@ -1,0 +1,39 @@
+// Package rbac answers "who can do what, where" over a cluster.Snapshot
+// exactly as the API server's RBAC authorizer does.
+//
+// New indexes a snapshot's Roles, ClusterRoles, RoleBindings and
+// ClusterRoleBindings once; questions are then cheap and never block:
+//
+//   - Allowed decides one Request (a user, exactly the groups given, and
+//     the attributes of one resource or non-resource request, as in a
+//     SubjectAccessReview) and says which binding, role and rule allowed it.
+//   - Rules lists what a user with some groups may do in a namespace, as a
+//     SelfSubjectRulesReview does (kubectl auth can-i --list).
+//   - WhoCan lists every subject (User, Group, ServiceAccount) that some
+//     binding lets make a request, with that binding, role and rule.
+//
+// The semantics follow the API server's authorizer: rules are additive and
+// there is no deny; ClusterRoleBindings apply everywhere, RoleBindings only
+// in their own namespace; a RoleBinding's roleRef names a Role of its own
+// namespace or a ClusterRole; "*" matches every verb, API group or
+// resource, "*/sub" every resource's subresource sub; a rule with
+// resourceNames never matches a request without a name (list, create,
+// watch of a collection); non-resource URLs (exact, or a prefix ending in
+// "*") come only through ClusterRoleBindings because non-resource requests
+// have no namespace; a ServiceAccount subject matches the user
+// system:serviceaccount:NAMESPACE:NAME, its namespace defaulting to the
+// RoleBinding's; a binding whose roleRef names no role grants nothing and
+// is reported (Authorizer.Broken). Aggregated ClusterRoles get the rules
+// the clusterrole-aggregation controller leaves them: the union of the
+// rules of every other ClusterRole one of their selectors matches, through
+// chains of aggregated roles, replacing the rules they hold in the
+// snapshot, except that a role whose union is empty keeps its own rules
+// (the controller then writes nothing). The same answers come from a
+// snapshot of a live cluster, where the controller has filled aggregated
+// roles, and from manifests, where they are empty.
+//
+// Only RBAC is modelled: the API server's other authorizers (the
+// system:masters superuser group, Node, webhooks) are not, though a
+// cluster's default cluster-admin binding to system:masters gives that
+// group the same answers.
+package rbac
