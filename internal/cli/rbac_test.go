@@ -1,9 +1,23 @@
 package cli
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubeshield/kubeshield/internal/cluster"
+	"github.com/kubeshield/kubeshield/internal/fixture"
 )
 
 const rbacExample = "../../examples/rbac"
@@ -134,4 +148,76 @@ func TestRBACMatrix(t *testing.T) {
 	if strings.Join(m.Groups, ",") != "system:serviceaccounts,system:serviceaccounts:ci,system:authenticated" {
 		t.Errorf("matrix groups = %q", m.Groups)
 	}
+}
+
+// TestRBACLive asks a live API server (the test control plane) through a
+// kubeconfig, and checks that a user who may not list the RBAC objects
+// gets an error naming the forbidden lists instead of a wrong answer.
+func TestRBACLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test control plane")
+	}
+	cp := fixture.ControlPlane(t)
+	ns := fmt.Sprintf("cli-%d", time.Now().UnixNano())
+	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "exec"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "jane-exec"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "exec"},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "jane"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"create", "pods/exec", "--as", "jane", "-n", ns}, "yes", 0},
+		{[]string{"create", "pods/exec", "--as", "jane", "-n", "default"}, "no", 1},
+		{[]string{"delete", "nodes", "--as", "x", "--as-group", "system:masters"}, "yes", 0},
+	} {
+		out, errOut, code := runCLI(t, append([]string{"rbac", "can-i", "--kubeconfig", cp.Kubeconfig}, tt.args...)...)
+		if strings.TrimSpace(out) != tt.want || code != tt.code {
+			t.Errorf("live can-i %q = %q, exit %d (%s); want %q, exit %d", tt.args, out, code, errOut, tt.want, tt.code)
+		}
+	}
+
+	// A kubeconfig for a user with no RBAC read access.
+	certPEM, keyPEM, err := cp.ClientCertificate("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := strings.NewReplacer(string(b64(cp.AdminCert)), string(b64(certPEM)), string(b64(cp.AdminKey)), string(b64(keyPEM))).Replace(readFile(t, cp.Kubeconfig))
+	nobody := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(nobody, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, "rbac", "who-can", "--kubeconfig", nobody, "get", "secrets", "-n", ns)
+	if code != 1 || !strings.Contains(errOut, "list clusterroles.rbac.authorization.k8s.io") || !strings.Contains(errOut, "forbidden") {
+		t.Errorf("who-can as a user without RBAC read access: exit %d, %q; want 1 naming the forbidden lists", code, errOut)
+	}
+}
+
+func b64(b []byte) []byte { return []byte(base64.StdEncoding.EncodeToString(b)) }
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

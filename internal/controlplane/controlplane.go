@@ -60,6 +60,10 @@ type Options struct {
 	// ReadyTimeout bounds how long Start waits for /readyz; zero means
 	// two minutes.
 	ReadyTimeout time.Duration
+	// Detach lets the processes outlive the process that started them
+	// (no parent-death signal), for a control plane started from the
+	// command line and stopped later with StopPIDs.
+	Detach bool
 }
 
 // ControlPlane is a running etcd and kube-apiserver.
@@ -114,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		Dir:        opts.Dir,
 		pki:        p,
 	}
-	cp.etcd, err = startProcess(filepath.Join(opts.BinDir, "etcd"), filepath.Join(opts.Dir, "etcd.log"),
+	cp.etcd, err = startProcess(opts.Detach, filepath.Join(opts.BinDir, "etcd"), filepath.Join(opts.Dir, "etcd.log"),
 		"--name=default",
 		"--data-dir="+filepath.Join(opts.Dir, "etcd"),
 		"--listen-client-urls="+clientURL,
@@ -147,7 +151,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		"--disable-admission-plugins=ServiceAccount",
 	}
 	args = append(args, opts.APIServerArgs...)
-	cp.api, err = startProcess(filepath.Join(opts.BinDir, "kube-apiserver"), filepath.Join(opts.Dir, "kube-apiserver.log"), args...)
+	cp.api, err = startProcess(opts.Detach, filepath.Join(opts.BinDir, "kube-apiserver"), filepath.Join(opts.Dir, "kube-apiserver.log"), args...)
 	if err != nil {
 		cp.Stop()
 		return nil, err
@@ -164,7 +168,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cp.Stop()
 		return nil, err
 	}
-	cp.kcm, err = startProcess(filepath.Join(opts.BinDir, "kube-controller-manager"), filepath.Join(opts.Dir, "kube-controller-manager.log"),
+	cp.kcm, err = startProcess(opts.Detach, filepath.Join(opts.BinDir, "kube-controller-manager"), filepath.Join(opts.Dir, "kube-controller-manager.log"),
 		"--kubeconfig="+cp.Kubeconfig,
 		"--controllers=clusterrole-aggregation",
 		"--leader-elect=false",
@@ -333,7 +337,7 @@ type process struct {
 	err  error
 }
 
-func startProcess(bin, logFile string, args ...string) (*process, error) {
+func startProcess(detach bool, bin, logFile string, args ...string) (*process, error) {
 	f, err := os.Create(logFile)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", logFile, err)
@@ -344,6 +348,9 @@ func startProcess(bin, logFile string, args ...string) (*process, error) {
 	// Its own process group, and killed if the process that started it
 	// dies first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if detach {
+		cmd.SysProcAttr.Pdeathsig = 0
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -385,6 +392,35 @@ func (p *process) stop(grace time.Duration) error {
 	case <-time.After(grace):
 		return fmt.Errorf("%s (pid %d) did not exit after KILL", filepath.Base(p.cmd.Path), pgid)
 	}
+}
+
+// StopPIDs ends the process groups of pids (as PIDs returned them, in
+// that order): TERM, then KILL after grace, waiting for each to exit. It
+// is for processes this process did not start (a detached control plane);
+// a PID that no longer exists is skipped.
+func StopPIDs(pids []int, grace time.Duration) error {
+	var errs []error
+	for _, pid := range pids {
+		if pid <= 1 {
+			errs = append(errs, fmt.Errorf("refusing to signal pid %d", pid))
+			continue
+		}
+		if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil {
+			if errors.Is(err, syscall.ESRCH) {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("stop pid %d: %w", pid, err))
+			continue
+		}
+		deadline := time.Now().Add(grace)
+		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if syscall.Kill(pid, 0) == nil {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // logTail returns the last lines of the process's log.
