@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test control plane, kube-apiserver, kube-controller-manager (the
-# tests run only its clusterrole-aggregation controller) and etcd, from the Go module
+# tests run only its clusterrole-aggregation controller), etcd and kubectl
+# (the tests dump objects with it), from the Go module
 # proxy into $1 (default: the test cache, control-plane/<version>/bin), for
 # the tests that need a real API server (internal/controlplane). No Docker
 # and no release downloads: a throw-away wrapper module requires
@@ -21,7 +22,7 @@ etcd_version=${ETCD_VERSION:-v3.7.0}
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 dest=${1:-$cache/control-plane/$k8s_version/bin}
 
-if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ] && [ -x "$dest/etcd" ]; then
+if [ -x "$dest/kube-apiserver" ] && [ -x "$dest/kube-controller-manager" ] && [ -x "$dest/etcd" ] && [ -x "$dest/kubectl" ]; then
   echo "$dest exists"
   exit 0
 fi
@@ -47,6 +48,7 @@ import (
 	_ "go.etcd.io/etcd/server/v3"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
 
@@ -78,6 +80,8 @@ echo "building kube-apiserver $k8s_version (minutes when cold)" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 echo "building kube-controller-manager $k8s_version" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$tmp/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+echo "building kubectl $k8s_version" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$stamp" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl
 echo "building etcd $etcd_version" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
 rm -rf "$dest"

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -162,5 +163,24 @@ func TestLoadFilesErrors(t *testing.T) {
 				t.Errorf("LoadFiles(%q) = %v; want an error", tt.paths, names(snap))
 			}
 		})
+	}
+}
+
+// TestLoadFilesTooLarge: a file over MaxManifestSize is refused before it
+// is parsed.
+func TestLoadFilesTooLarge(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "huge.yaml")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: no disk space is used.
+	if err := f.Truncate(MaxManifestSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	snap, err := LoadFiles(context.Background(), []string{name}, FileOptions{})
+	if snap != nil || err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("LoadFiles(%d bytes) = %v, %v; want a size error", MaxManifestSize+1, snap, err)
 	}
 }
