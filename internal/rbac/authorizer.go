@@ -50,6 +50,7 @@ type Grant struct {
 // RBAC reasons: ClusterRoleBinding "b" of ClusterRole "r" to User "u".
 func (g Grant) String() string {
 	subject := fmt.Sprintf("%s %q", g.Subject.Kind, g.Subject.Name)
+	// The API server writes a service account as "name/namespace".
 	if g.Subject.Kind == rbacv1.ServiceAccountKind {
 		subject = fmt.Sprintf("%s %q", g.Subject.Kind, g.Subject.Name+"/"+g.Subject.Namespace)
 	}

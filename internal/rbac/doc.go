@@ -36,4 +36,47 @@
 // system:masters superuser group, Node, webhooks) are not, though a
 // cluster's default cluster-admin binding to system:masters gives that
 // group the same answers.
+//
+// # Access policies
+//
+// An AccessPolicy (ParsePolicy reads it from YAML, apiVersion
+// kubeshield.dev/v1alpha1, kind AccessPolicy) states what a team expects
+// of the cluster's RBAC, and AccessPolicy.Check lists every grant (every
+// binding, subject and role rule, see Authorizer.Grants) and every
+// missing access that breaks it. Each rule of a policy makes one check:
+//
+//   - onlyIn: its subjects may have its verbs on its resources only in a
+//     scope (namespaces by name or label, and clusterScope); a RoleBinding
+//     elsewhere, or a ClusterRoleBinding that reaches a namespace outside
+//     the scope or, without clusterScope, a cluster-scoped resource,
+//     breaks it. onlyIn: {} allows the access nowhere.
+//   - onlySubjects: only the subjects listed may have its verbs on its
+//     resources, anywhere.
+//   - mustAllow: its subjects must be allowed each listed verb on each
+//     listed resource in each namespace of a scope.
+//
+// For example:
+//
+//	apiVersion: kubeshield.dev/v1alpha1
+//	kind: AccessPolicy
+//	rules:
+//	- name: developers write only in team shop
+//	  subjects: [{kind: Group, name: developers}]
+//	  verbs: [create, update, patch, delete, deletecollection]
+//	  resources: ["*"]
+//	  onlyIn: {namespaceSelector: {matchLabels: {team: shop}}}
+//	- name: only admins delete
+//	  verbs: [delete, deletecollection]
+//	  resources: ["*"]
+//	  onlySubjects: [{kind: Group, name: cluster-admins}, {kind: ServiceAccount, namespace: ci, name: "*"}]
+//	- name: developers read the shop
+//	  subjects: [{kind: Group, name: developers}]
+//	  mustAllow:
+//	  - {verbs: [get, list, watch], resources: [pods, deployments.apps], namespaces: [shop]}
+//
+// Role wildcards count ("*" verbs grant delete), resourceNames do not
+// exempt a grant, and subjects match a binding's subject literally.
+// ParsePolicy and Check say the rest; testdata/policy/example.yaml is a
+// policy for examples/rbac. Violation.Finding reports violations as
+// findings of the rules PolicyRules returns (KS-RBAC-100 to 102).
 package rbac
