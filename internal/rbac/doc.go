@@ -39,6 +39,26 @@
 //
 // # Access policies
 //
+// Risks (risks.go) reports the grants attackers use as findings of the
+// rules RiskRules returns (KS-RBAC-001 to 019): full access, wildcards,
+// secret reads, pod and workload creation, exec and attach, service
+// account tokens, bind, escalate and impersonate, nodes/proxy, CSR approval
+// and signing, admission webhook writes, PersistentVolume creation, grants
+// to anonymous, unauthenticated and all authenticated users, default
+// service accounts, and bindings to missing subjects or roles. Each
+// finding is one (rule, binding, subject), with the exact rules as
+// evidence; the API server's own bootstrap grants and system components
+// are left out unless RiskOptions.IncludeSystem.
+//
+// Paths (paths*.go) finds multi-step privilege escalation paths: from an
+// identity, through techniques such as creating a pod that mounts another
+// service account, reading token secrets, exec into pods, impersonation,
+// binding roles, escalate, the kubelet API and CSR approval, to a target
+// (cluster-admin, all secrets, the nodes). Every step carries the grant
+// that allows it, and steps that depend on something RBAC cannot see
+// (a legacy token secret existing) say so. The search is breadth-first
+// and bounded; DOT renders paths for Graphviz.
+//
 // An AccessPolicy (ParsePolicy reads it from YAML, apiVersion
 // kubeshield.dev/v1alpha1, kind AccessPolicy) states what a team expects
 // of the cluster's RBAC, and AccessPolicy.Check lists every grant (every
