@@ -25,7 +25,7 @@ func newRBACCommand(g *globalOptions) *cobra.Command {
 Roles, ClusterRoles (with aggregation), RoleBindings and ClusterRoleBindings,
 read from a live cluster (kubeconfig, as kubectl) or from manifests (-f).`,
 	}
-	cmd.AddCommand(newCanICommand(g), newWhoCanCommand(g), newMatrixCommand(g))
+	cmd.AddCommand(newCanICommand(g), newWhoCanCommand(g), newMatrixCommand(g), newRisksCommand(g), newPathsCommand(g), newCheckCommand(g))
 	return cmd
 }
 

@@ -221,3 +221,69 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestRBACRisksPathsCheck runs the finding and path commands on the
+// example cluster through the CLI: outputs, exit codes and gates.
+func TestRBACRisksPathsCheck(t *testing.T) {
+	out, errOut, code := runCLI(t, "rbac", "risks", "-f", rbacExample, "-A", "-o", "json")
+	var doc struct {
+		Subject  struct{ Kind, Name string }
+		Findings []struct {
+			RuleID   string
+			Resource struct{ Kind, Namespace, Name string }
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Subject.Kind != "cluster" || len(doc.Findings) != 10 ||
+		doc.Findings[0].RuleID != "KS-RBAC-001" || doc.Findings[0].Resource.Name != "bob-admin" {
+		t.Fatalf("risks -o json: exit %d (%s): %.600s", code, errOut, out)
+	}
+	if _, _, code := runCLI(t, "rbac", "risks", "-f", rbacExample, "-A", "--fail-on", "critical"); code != 3 {
+		t.Errorf("risks --fail-on critical: exit %d; want 3", code)
+	}
+	out, _, code = runCLI(t, "rbac", "risks", "-f", rbacExample, "-n", "shop", "--fail-on", "critical", "-o", "sarif")
+	if code != 3 || !strings.Contains(out, `"version": "2.1.0"`) || !strings.Contains(out, "KS-RBAC-005") || strings.Contains(out, "payments/ci-deployer") {
+		t.Errorf("risks -n shop -o sarif: exit %d: %.300s", code, out)
+	}
+	if _, errOut, code := runCLI(t, "rbac", "risks", "-f", rbacExample, "--fail-on", "bad"); code != 2 {
+		t.Errorf("risks --fail-on bad: exit %d (%s); want 2", code, errOut)
+	}
+
+	out, errOut, code = runCLI(t, "rbac", "paths", "-f", rbacExample, "--from", "system:serviceaccount:ci:deployer")
+	if code != 0 || !strings.Contains(out, "serviceaccount ci/deployer reaches cluster-admin in 2 steps") ||
+		!strings.Contains(out, "[create-pod-as-sa]") || !strings.Contains(out, "[bind-clusterrole]") {
+		t.Errorf("paths --from ci/deployer: exit %d (%s):\n%s", code, errOut, out)
+	}
+	out, _, code = runCLI(t, "rbac", "paths", "-f", rbacExample, "--from", "jane")
+	if code != 0 || strings.TrimSpace(out) != "no escalation paths found" {
+		t.Errorf("paths --from jane: exit %d: %s", code, out)
+	}
+	out, _, code = runCLI(t, "rbac", "paths", "-f", rbacExample, "-o", "dot", "--to", "secrets")
+	if code != 0 || !strings.HasPrefix(out, "digraph ") || !strings.HasSuffix(strings.TrimSpace(out), "}") {
+		t.Errorf("paths -o dot: exit %d: %.200s", code, out)
+	}
+	out, _, code = runCLI(t, "rbac", "paths", "-f", rbacExample, "-o", "json", "--from-group", "shop-devs")
+	var paths struct {
+		Paths     []any
+		Truncated bool
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &paths) != nil || len(paths.Paths) != 0 {
+		t.Errorf("paths --from-group shop-devs -o json: exit %d: %s", code, out)
+	}
+	for _, args := range [][]string{{"--to", "moon"}, {"--from", "system:serviceaccount:only-ns"}, {"--max-depth", "0"}} {
+		if _, errOut, code := runCLI(t, append([]string{"rbac", "paths", "-f", rbacExample}, args...)...); code != 2 {
+			t.Errorf("paths %q: exit %d (%s); want 2", args, code, errOut)
+		}
+	}
+
+	out, errOut, code = runCLI(t, "rbac", "check", "-f", rbacExample, "--policy", rbacExample+"/access-policy.yaml", "-o", "json")
+	if code != 3 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Findings) != 10 {
+		t.Errorf("check: exit %d (%s); want 3 with 10 violations: %.400s", code, errOut, out)
+	}
+	bad := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: kubeshield.dev/v1alpha1\nkind: AccessPolicy\nrules:\n- name: x\n  verbz: [get]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "rbac", "check", "-f", rbacExample, "--policy", bad); code != 1 || !strings.Contains(errOut, "line 5") {
+		t.Errorf("check with a bad policy: exit %d, %q; want 1 naming line 5", code, errOut)
+	}
+}

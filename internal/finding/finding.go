@@ -133,12 +133,14 @@ type Rule struct {
 	Title       string
 	Description string
 	Remediation string
+	// References are URLs that explain the rule; its findings carry them.
+	References []string
 }
 
 // New returns a finding of rule r about res with the evidence seen.
 func (r Rule) New(res Resource, evidence string) Finding {
 	return Finding{
 		RuleID: r.ID, Severity: r.Severity, Title: r.Title, Description: r.Description,
-		Remediation: r.Remediation, Resource: res, Evidence: evidence,
+		Remediation: r.Remediation, Resource: res, Evidence: evidence, References: r.References,
 	}
 }

@@ -126,12 +126,16 @@ var (
 
 // RiskRules returns the rules Risks applies, in ID order.
 func RiskRules() []finding.Rule {
-	return []finding.Rule{
+	rules := []finding.Rule{
 		riskFullAccess, riskWildcard, riskSecretRead, riskWorkloads, riskExec,
 		riskPortForward, riskToken, riskBindEscalate, riskImpersonate, riskNodeProxy,
 		riskCSRApprove, riskCSRSign, riskAdmission, riskPersistentVolume,
 		riskAnonymous, riskAuthenticated, riskDefaultSA, riskMissingSA, riskMissingRole,
 	}
+	for i := range rules {
+		rules[i].References = riskReferences[rules[i].ID]
+	}
+	return rules
 }
 
 // riskGoodPractices is the Kubernetes RBAC good-practices guide.

@@ -21,6 +21,13 @@ func WriteRulesMarkdown(w io.Writer, rules []finding.Rule) error {
 	}
 	for _, r := range rules {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s)\n\n%s\n\n**Remediation:** %s\n", r.ID, r.Title, r.Severity, r.Description, r.Remediation)
+		if len(r.References) > 0 {
+			b.WriteString("\n**References:**")
+			for _, ref := range r.References {
+				fmt.Fprintf(&b, " <%s>", ref)
+			}
+			b.WriteString("\n")
+		}
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write rules: %w", err)

@@ -51,11 +51,15 @@ const (
 	KindImage SubjectKind = "image"
 	// KindDirectory is a directory or root filesystem on disk.
 	KindDirectory SubjectKind = "directory"
+	// KindCluster is a Kubernetes cluster, live or as manifests, the
+	// subject of cluster findings reports (RBAC risks); SBOM writers do
+	// not take it.
+	KindCluster SubjectKind = "cluster"
 )
 
 // Subject is the image or directory an [SBOM] describes.
 type Subject struct {
-	// Kind is KindImage or KindDirectory.
+	// Kind is KindImage, KindDirectory or KindCluster.
 	Kind SubjectKind
 	// Name is the image reference or the path as the user gave it.
 	Name string
@@ -90,7 +94,7 @@ const propertyPrefix = "kubeshield:"
 // the subject cannot be described.
 func (s SBOM) normalize() (SBOM, error) {
 	switch s.Subject.Kind {
-	case KindImage, KindDirectory:
+	case KindImage, KindDirectory, KindCluster:
 	default:
 		return s, fmt.Errorf("subject kind %q: %w", s.Subject.Kind, ErrInvalidSBOM)
 	}
