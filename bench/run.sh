@@ -46,3 +46,6 @@ go run ./bench/scan -kubeshield bin/kubeshield -osv-scanner "$tools/bin/osv-scan
   -input "mixed=$mixed"
 echo "== kubeshield verify vs cosign v2.6.5 and v3.1.3 verify (key pair, no transparency log; v3: Sigstore bundle referrer), registry on 127.0.0.1; in-process cold and warm Cache.Verify"
 go run ./bench/verify -kubeshield bin/kubeshield -cosign "$tools/bin/cosign" -cosign3 "$tools/bin/cosign3" -runs "${RUNS:-5}" -calls 10000
+echo "== kubeshield rbac (who-can, risks, paths) vs the API server (SubjectAccessReviews, kubectl auth can-i) on a generated cluster of 10,000 roles and bindings, 1,000 subjects"
+bash hack/control-plane.sh "$cache/control-plane/v1.37.2/bin" >&2
+go run ./bench/rbac -bin "$cache/control-plane/v1.37.2/bin" -runs "${RUNS:-10}"
