@@ -100,11 +100,13 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "kubeshield",
 		Short: "Secure Kubernetes workloads from build to runtime",
 		Long: `Kubeshield secures the whole life of a workload: it lists what is inside
-images (SBOMs), and grows into vulnerability scanning, signing, cluster audits,
-admission control and runtime protection.
+images (SBOMs) and scans them for known vulnerabilities, signs and verifies
+them (cosign and Notation formats), and analyses a cluster's RBAC exactly as
+the API server decides; admission control and runtime protection come next.
 
-Exit codes: 0 success, 1 error, 2 usage error, 3 findings at or above the
---fail-on threshold, 130 interrupted.`,
+Exit codes: 0 success, 1 error (rbac can-i: no), 2 usage error, 3 findings
+at or above the --fail-on threshold (rbac check: policy violated),
+130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
