@@ -480,8 +480,9 @@ func TestBundlePolicy(t *testing.T) {
 	id := CertificateIdentity{Subject: testSubject, Issuer: testIssuer}
 	base := BundleOptions{Root: ss.root, Identities: []CertificateIdentity{id}, Annotations: map[string]string{"env": "prod"}}
 	policy := func(o BundleOptions) string { return newBundleVerifier(t, o).Policy() }
-	if policy(base) != policy(base) {
-		t.Fatal("Policy is not stable")
+	// Two verifiers built from equal options have the same policy.
+	if first, second := policy(base), policy(base); first != second {
+		t.Fatalf("Policy is not stable: %q, then %q", first, second)
 	}
 	for name, o := range map[string]BundleOptions{
 		"other root":       {Root: other.root, Identities: base.Identities, Annotations: base.Annotations},
