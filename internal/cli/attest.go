@@ -104,20 +104,9 @@ func (o *attestOptions) run(cmd *cobra.Command, arg string) error {
 	if err != nil {
 		return err
 	}
-	pemBytes, err := readLimited(o.attest.key, maxKeyFile)
+	signer, err := loadSigner(o.attest.key)
 	if err != nil {
-		return fmt.Errorf("read key: %w", err)
-	}
-	var password []byte
-	if signature.NeedsPassword(pemBytes) {
-		if password, err = newPasswordReader().read(false); err != nil {
-			return err
-		}
-	}
-	signer, err := signature.ParsePrivateKey(pemBytes, password)
-	clear(password)
-	if err != nil {
-		return fmt.Errorf("load key %s: %w", o.attest.key, err)
+		return err
 	}
 	predicate, err := o.makePredicate(cmd, arg)
 	if err != nil {

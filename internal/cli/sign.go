@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -151,26 +152,15 @@ func (o *signOptions) run(cmd *cobra.Command, g *globalOptions, arg string) erro
 	if err != nil {
 		return err
 	}
-	pemBytes, err := readLimited(o.key, maxKeyFile)
-	if err != nil {
-		return fmt.Errorf("read key: %w", err)
-	}
 	var chain []*x509.Certificate
 	if o.format == "notation" {
 		if chain, err = readCertificates(o.chain); err != nil {
 			return err
 		}
 	}
-	var password []byte
-	if signature.NeedsPassword(pemBytes) {
-		if password, err = newPasswordReader().read(false); err != nil {
-			return err
-		}
-	}
-	signer, err := signature.ParsePrivateKey(pemBytes, password)
-	clear(password)
+	signer, err := loadSigner(o.key)
 	if err != nil {
-		return fmt.Errorf("load key %s: %w", o.key, err)
+		return err
 	}
 
 	var image, stored string
@@ -195,6 +185,27 @@ func (o *signOptions) run(cmd *cobra.Command, g *globalOptions, arg string) erro
 	}
 	_, err = fmt.Fprintln(g.stdout, image)
 	return err
+}
+
+// loadSigner reads a private key file, asking for its password only when
+// it is encrypted; the password is cleared after use.
+func loadSigner(file string) (crypto.Signer, error) {
+	pemBytes, err := readLimited(file, maxKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	var password []byte
+	if signature.NeedsPassword(pemBytes) {
+		if password, err = newPasswordReader().read(false); err != nil {
+			return nil, err
+		}
+	}
+	signer, err := signature.ParsePrivateKey(pemBytes, password)
+	clear(password)
+	if err != nil {
+		return nil, fmt.Errorf("load key %s: %w", file, err)
+	}
+	return signer, nil
 }
 
 // readCertificates reads a PEM file of one or more certificates.
