@@ -16,7 +16,7 @@ func TestImportGraph(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/kubeshield/kubeshield/"
-	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb", "internal/version", "internal/osv", "internal/vulndb", "internal/vuln", "internal/suppress", "internal/signature", "internal/notation", "internal/cluster", "internal/rbac", "internal/controlplane"}
+	engines := []string{"internal/image", "internal/inventory", "internal/imagefacts", "internal/rpmdb", "internal/version", "internal/osv", "internal/vulndb", "internal/vuln", "internal/suppress", "internal/signature", "internal/notation", "internal/cluster", "internal/rbac", "internal/controlplane", "internal/workload", "internal/admission", "internal/webhook", "internal/podsecurity", "internal/policy"}
 	forbidden := map[string][]string{
 		"internal/report":  {"internal/cli"},
 		"internal/fixture": {"internal/cli", "internal/report"},
