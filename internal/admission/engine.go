@@ -89,6 +89,8 @@ type Result struct {
 	Violations []string
 	// Patch is the policy's patch (applied or not; see Decision.Patch).
 	Patch []JSONPatchOp
+	// Warnings are the policy's own warnings (Outcome.Warnings).
+	Warnings []string
 	// Details are the policy's details.
 	Details map[string]string
 	// Err is why the policy could not decide: its own error, a
@@ -198,6 +200,7 @@ func (e *Engine) run(ctx context.Context, b Binding, r *Request) Result {
 	select {
 	case a := <-done:
 		res.Violations, res.Patch, res.Details, res.Err = a.out.Violations, a.out.Patch, a.out.Details, a.err
+		res.Warnings = a.out.Warnings
 		if res.Err == nil && ctx.Err() != nil {
 			// Answered, but only after the deadline: a policy that
 			// returns nil on cancellation has not decided.
@@ -215,7 +218,7 @@ func (e *Engine) run(ctx context.Context, b Binding, r *Request) Result {
 		}
 	}
 	if res.Err != nil {
-		res.Violations, res.Patch = nil, nil
+		res.Violations, res.Patch, res.Warnings = nil, nil, nil
 	}
 	res.Latency = time.Since(start)
 	return res
@@ -244,6 +247,15 @@ func merge(uid types.UID, results []Result) Decision {
 		}
 		for k, v := range res.Details {
 			audit[auditKey(res.Policy, k)] = truncateRunes(v, maxAuditValueRunes)
+		}
+		if len(res.Warnings) > 0 {
+			if res.Mode == ModeAudit {
+				audit[auditKey(res.Policy, "warnings")] = truncateRunes(strings.Join(res.Warnings, "; "), maxAuditValueRunes)
+			} else {
+				for _, w := range res.Warnings {
+					d.Warnings = append(d.Warnings, res.Policy+": "+w)
+				}
+			}
 		}
 		if len(msgs) == 0 {
 			if res.Mode == ModeEnforce {

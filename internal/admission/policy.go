@@ -30,6 +30,10 @@ type Outcome struct {
 	// request's object). It is applied only for enforce-mode policies
 	// whose request is admitted, and only by the mutating webhook.
 	Patch []JSONPatchOp
+	// Warnings are admission warnings the policy gives whatever its mode
+	// (Pod Security's warn level, say); an audit-mode policy's go to the
+	// audit annotations instead.
+	Warnings []string
 	// Details are identifiers worth keeping (an image's digest, the
 	// rule that matched). They go to the decision log and, as
 	// "<policy>.<key>", to the request's audit annotations; they must
