@@ -2,6 +2,7 @@ package admission
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,14 @@ type Config struct {
 	Registries *RegistriesConfig `yaml:"registries,omitempty"`
 	// ServiceAccountTokens configures the serviceAccountTokens policy.
 	ServiceAccountTokens *ServiceAccountTokensConfig `yaml:"serviceAccountTokens,omitempty"`
+	// PodSecurity configures the podSecurity policy (Pod Security
+	// Standards).
+	PodSecurity *PodSecurityConfig `yaml:"podSecurity,omitempty"`
+	// SignedImages configures the signedImages policy.
+	SignedImages *SignedImagesConfig `yaml:"signedImages,omitempty"`
+	// Rego configures the rego policy (Gatekeeper templates and
+	// constraints).
+	Rego *RegoConfig `yaml:"rego,omitempty"`
 }
 
 // Defaults are the mode, failure policy and timeout of sections that do
@@ -138,39 +147,60 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 // IsZero lets omitempty omit a zero Duration.
 func (d Duration) IsZero() bool { return d.Duration == 0 }
 
-// section is a policy section of the file.
+// section is a policy section of the file. check validates it without
+// I/O (ParseConfig calls it); build makes its policy, reading the files it
+// names.
 type section struct {
 	name   string
 	common Common
-	build  func() (Policy, error)
+	check  func() error
+	build  func(context.Context, BuildEnv) (Policy, error)
+}
+
+// pure makes the section of a policy built without I/O.
+func pure(name string, c Common, policy func() (Policy, error)) section {
+	return section{name, c,
+		func() error { _, err := policy(); return err },
+		func(context.Context, BuildEnv) (Policy, error) { return policy() }}
 }
 
 // sections returns the sections present, in policy order.
 func (c *Config) sections() []section {
 	var out []section
+	if s := c.PodSecurity; s != nil {
+		out = append(out, pure(PodSecurityPolicy, s.Common, s.policy))
+	}
 	if s := c.RuntimeSockets; s != nil {
-		out = append(out, section{RuntimeSocketsPolicy, s.Common, s.policy})
+		out = append(out, pure(RuntimeSocketsPolicy, s.Common, s.policy))
 	}
 	if s := c.Images; s != nil {
-		out = append(out, section{ImagesPolicy, s.Common, s.policy})
+		out = append(out, pure(ImagesPolicy, s.Common, s.policy))
 	}
 	if s := c.Registries; s != nil {
-		out = append(out, section{RegistriesPolicy, s.Common, s.policy})
+		out = append(out, pure(RegistriesPolicy, s.Common, s.policy))
 	}
 	if s := c.ServiceAccountTokens; s != nil {
-		out = append(out, section{ServiceAccountTokensPolicy, s.Common, s.policy})
+		out = append(out, pure(ServiceAccountTokensPolicy, s.Common, s.policy))
+	}
+	if s := c.SignedImages; s != nil {
+		out = append(out, section{SignedImagesPolicy, s.Common, s.check, s.build})
+	}
+	if s := c.Rego; s != nil {
+		out = append(out, section{RegoPolicy, s.Common, s.check, s.build})
 	}
 	return out
 }
 
 // Bindings builds the configured policies, in a fixed order
-// (runtimeSockets, images, registries, serviceAccountTokens), with their
-// modes, failure policies and timeouts. Errors are those Validate
-// reports, without lines.
-func (c *Config) Bindings() ([]Binding, error) {
+// (podSecurity, runtimeSockets, images, registries, serviceAccountTokens,
+// signedImages, rego), with their modes, failure policies and timeouts,
+// reading the files the configuration names (keys, trusted roots, trust
+// policies, Rego) relative to env.Dir. Errors: those ParseConfig reports,
+// without lines, and files that cannot be read or do not parse.
+func (c *Config) Bindings(ctx context.Context, env BuildEnv) ([]Binding, error) {
 	var out []Binding
 	for _, s := range c.sections() {
-		p, err := s.build()
+		p, err := s.build(ctx, env)
 		if err != nil {
 			return nil, &ConfigError{Field: s.name, Err: err}
 		}
@@ -215,7 +245,7 @@ func ParseConfig(data []byte) (cfg *Config, err error) {
 		if err := checkCommon(root, s.name, s.common); err != nil {
 			return nil, err
 		}
-		if _, err := s.build(); err != nil {
+		if err := s.check(); err != nil {
 			path := []string{s.name}
 			var fe *fieldError
 			if errors.As(err, &fe) {

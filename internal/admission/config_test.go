@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ serviceAccountTokens:
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	bs, err := cfg.Bindings()
+	bs, err := cfg.Bindings(context.Background(), BuildEnv{})
 	if err != nil {
 		t.Fatalf("Bindings: %v", err)
 	}
@@ -64,7 +65,7 @@ serviceAccountTokens:
 	if err != nil {
 		t.Fatalf("ParseConfig(JSON): %v", err)
 	}
-	bs, err = cfg.Bindings()
+	bs, err = cfg.Bindings(context.Background(), BuildEnv{})
 	if err != nil || len(bs) != 1 || bs[0].Mode != ModeEnforce || bs[0].FailurePolicy != Fail || bs[0].Timeout != DefaultTimeout {
 		t.Errorf("Bindings(JSON) = %+v, %v", bs, err)
 	}

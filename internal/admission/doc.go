@@ -94,4 +94,35 @@
 // request UID, user and groups, operation, kind, namespace and name,
 // dry run, allowed, each policy's mode, violations, error and latency,
 // and the total latency. It holds no object contents.
+//
+// # Policies of other packages
+//
+// Three more sections build policies from other packages (sections.go):
+//
+//	podSecurity:               # Pod Security Standards (package podsecurity)
+//	  enforce: baseline        # defaults, LEVEL[:VERSION]; namespace labels win
+//	  warn: restricted
+//	  exemptNamespaces: [kube-system]
+//	  enforceTemplates: true   # deny workloads by their pod template (default)
+//	signedImages:              # only signed images; tags pinned to digests
+//	  insecure: ["127.0.0.1:5000"]
+//	  rules:
+//	  - name: team
+//	    images: ["registry.example.com/team/**"]
+//	    keyFile: team.pub      # or key: | PEM; cosign signatures and bundles
+//	    annotations: {env: prod}
+//	  - name: ci
+//	    images: ["ghcr.io/acme/*"]
+//	    keyless:
+//	      trustedRoot: trusted_root.json
+//	      identities: [{subjectRegexp: "^https://github.com/acme/", issuer: "https://token.actions.githubusercontent.com"}]
+//	  - name: vendor
+//	    images: ["vendor.example.com/**"]
+//	    notation: {trustPolicy: trustpolicy.json, trustStore: truststore}
+//	rego:                      # Gatekeeper templates and constraints (package policy)
+//	  paths: [policies/]
+//
+// Files are read by Config.Bindings, relative to BuildEnv.Dir (the
+// configuration file's directory); ParseConfig only checks the
+// configuration itself.
 package admission

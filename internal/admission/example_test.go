@@ -22,7 +22,7 @@ images:
 		fmt.Println(err)
 		return
 	}
-	bindings, err := cfg.Bindings()
+	bindings, err := cfg.Bindings(context.Background(), admission.BuildEnv{})
 	if err != nil {
 		fmt.Println(err)
 		return

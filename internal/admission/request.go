@@ -35,6 +35,10 @@ func (f NamespaceLabelsFunc) NamespaceLabels(ctx context.Context, namespace stri
 // AdmissionRequest's identifiers, the raw objects, the pod the object
 // describes and its namespace's labels.
 type Request struct {
+	// Admission is the AdmissionRequest the Request was built from, for
+	// policies that take it whole (Rego sees it as input.review); read
+	// only.
+	Admission *admissionv1.AdmissionRequest
 	// UID identifies the request; the response must echo it.
 	UID types.UID
 	// Kind is the object's kind (the request's kind, after any
@@ -107,6 +111,7 @@ func NewRequest(ctx context.Context, ar *admissionv1.AdmissionRequest, ns Namesp
 		return nil, errors.New("admission request: missing")
 	}
 	r := &Request{
+		Admission:   ar,
 		UID:         ar.UID,
 		Kind:        schema.GroupVersionKind{Group: ar.Kind.Group, Version: ar.Kind.Version, Kind: ar.Kind.Kind},
 		Resource:    schema.GroupVersionResource{Group: ar.Resource.Group, Version: ar.Resource.Version, Resource: ar.Resource.Resource},

@@ -31,7 +31,7 @@ func testEngine(t testing.TB, ns NamespaceLabeler) *Engine {
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	bindings, err := cfg.Bindings()
+	bindings, err := cfg.Bindings(context.Background(), BuildEnv{})
 	if err != nil {
 		t.Fatalf("Bindings: %v", err)
 	}

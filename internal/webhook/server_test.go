@@ -43,7 +43,7 @@ func engineFrom(t *testing.T, config string, extra ...admission.Binding) *admiss
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := cfg.Bindings()
+	bs, err := cfg.Bindings(context.Background(), admission.BuildEnv{})
 	if err != nil {
 		t.Fatal(err)
 	}
