@@ -131,6 +131,7 @@ at or above the --fail-on threshold (rbac check: policy violated),
 		newDBCommand(g),
 		newKeyCommand(g),
 		newRBACCommand(g),
+		newAdmissionCommand(g),
 	)
 	return root
 }

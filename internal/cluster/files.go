@@ -249,6 +249,7 @@ func (l *fileLoader) object(name string, line int, js []byte) error {
 			return bad("%s %s: %v", head.APIVersion, head.Kind, err)
 		}
 		l.snap.Other = append(l.snap.Other, u)
+		l.snap.setSource(Kind(head.Kind), head.Metadata.Namespace, head.Metadata.Name, Source{File: name, Line: line})
 		return nil
 	}
 	ns := head.Metadata.Namespace

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -182,5 +183,38 @@ func TestLoadFilesTooLarge(t *testing.T) {
 	snap, err := LoadFiles(context.Background(), []string{name}, FileOptions{})
 	if snap != nil || err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("LoadFiles(%d bytes) = %v, %v; want a size error", MaxManifestSize+1, snap, err)
+	}
+}
+
+func TestObjects(t *testing.T) {
+	snap, err := LoadFiles(context.Background(), []string{"testdata/manifests"}, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := snap.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Kind.Kind+" "+o.Namespace+"/"+o.Name+" "+o.Resource+" "+o.Source.String())
+		var head struct{ APIVersion, Kind string }
+		if json.Unmarshal(o.Raw, &head) != nil || head.Kind != o.Kind.Kind || head.APIVersion != o.Kind.GroupVersion().String() {
+			t.Errorf("%s: raw apiVersion/kind %q %q", o.Name, head.APIVersion, head.Kind)
+		}
+	}
+	want := []string{
+		"Namespace /shop namespaces testdata/manifests/namespaces.json:1",
+		"Namespace /kube-system namespaces testdata/manifests/namespaces.json:1",
+		"ServiceAccount shop/app serviceaccounts testdata/manifests/chart/templates/rendered.yaml:3",
+		"Deployment shop/app deployments testdata/manifests/chart/templates/rendered.yaml:39",
+		"Role shop/app-reader roles testdata/manifests/chart/templates/rendered.yaml:13",
+		"ClusterRole /aggregate-reader clusterroles testdata/manifests/kubectl-get.yaml:1",
+		"RoleBinding default/app-reader rolebindings testdata/manifests/chart/templates/rendered.yaml:25",
+		"ClusterRoleBinding /readers clusterrolebindings testdata/manifests/kubectl-get.yaml:1",
+		"ServiceMonitor shop/app servicemonitors testdata/manifests/chart/templates/rendered.yaml:58",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Objects (-want +got):\n%s", diff)
 	}
 }

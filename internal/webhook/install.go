@@ -64,11 +64,36 @@ func DefaultInstallOptions() InstallOptions {
 // Port is the webhook's HTTPS port in its pod.
 const Port = 8443
 
+// ConfigFile is the policy configuration's key in the ConfigMap and its
+// file name in the webhook's pod (mounted at ConfigDir).
+const (
+	ConfigFile = "config.yaml"
+	ConfigDir  = "/etc/kubeshield"
+)
+
+// DefaultConfig is the policy configuration `webhook install` starts
+// with: Pod Security baseline enforced and restricted warned (namespace
+// labels win), runtime sockets denied, latest tags warned.
+const DefaultConfig = `apiVersion: kubeshield.dev/v1alpha1
+kind: AdmissionConfig
+defaults:
+  failurePolicy: Fail
+  timeout: 2s
+podSecurity:
+  enforce: baseline
+  warn: restricted
+runtimeSockets: {}
+images:
+  mode: warn
+  forbidLatest: true
+`
+
 // Manifests returns the objects that run the webhook, in apply order:
 // Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding (read
 // namespaces, pods' service accounts and pull secrets; update only its own
-// webhook configurations, for the caBundle), Role and RoleBinding (its
-// ConfigMap), Deployment (anti-affinity across nodes, restricted security
+// webhook configurations, for the caBundle), the ConfigMap of the policy
+// configuration (DefaultConfig; edit it, the webhook reloads it),
+// Deployment (anti-affinity across nodes, restricted security
 // context, read-only root filesystem, probes), PodDisruptionBudget,
 // Service, and the validating and mutating webhook configurations (short
 // timeouts, a failure policy each, Kubeshield's namespace and kube-system
@@ -118,12 +143,9 @@ func Manifests(o InstallOptions) ([]runtime.Object, error) {
 		&rbacv1.ClusterRoleBinding{TypeMeta: tm("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), ObjectMeta: meta(webhookName, false),
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: webhookName},
 			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: webhookName, Namespace: o.Namespace}}},
-		&rbacv1.Role{TypeMeta: tm("rbac.authorization.k8s.io/v1", "Role"), ObjectMeta: meta(webhookName, true), Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{o.ConfigMap}, Verbs: []string{"get", "watch", "list"}},
+		&corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: meta(o.ConfigMap, true), Data: map[string]string{
+			ConfigFile: DefaultConfig,
 		}},
-		&rbacv1.RoleBinding{TypeMeta: tm("rbac.authorization.k8s.io/v1", "RoleBinding"), ObjectMeta: meta(webhookName, true),
-			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: webhookName},
-			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: webhookName, Namespace: o.Namespace}}},
 		deployment(o, meta(webhookName, true), labels, webhookName),
 		&policyv1.PodDisruptionBudget{TypeMeta: tm("policy/v1", "PodDisruptionBudget"), ObjectMeta: meta(webhookName, true),
 			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels}}},
@@ -207,7 +229,8 @@ func deployment(o InstallOptions, meta metav1.ObjectMeta, labels map[string]stri
 				Name:  "webhook",
 				Image: o.Image,
 				Args: []string{"webhook", "serve", "--listen", fmt.Sprintf(":%d", Port), "--self-signed",
-					"--service", name, "--namespace", o.Namespace, "--config-map", o.ConfigMap, "--log-format", "json"},
+					"--service", name, "--namespace", o.Namespace, "--config", ConfigDir + "/" + ConfigFile,
+					"--webhook-configuration", name, "--log-format", "json"},
 				Ports:          []corev1.ContainerPort{{Name: "https", ContainerPort: Port}},
 				ReadinessProbe: probe("/readyz"),
 				LivenessProbe:  probe("/healthz"),
@@ -219,9 +242,13 @@ func deployment(o InstallOptions, meta metav1.ObjectMeta, labels map[string]stri
 					AllowPrivilegeEscalation: ptr(false), ReadOnlyRootFilesystem: ptr(true),
 					Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 				},
-				VolumeMounts: []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}},
+				VolumeMounts: []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}, {Name: "config", MountPath: ConfigDir, ReadOnly: true}},
 			}},
-			Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+			Volumes: []corev1.Volume{
+				{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+					LocalObjectReference: corev1.LocalObjectReference{Name: o.ConfigMap}}}},
+			},
 		}},
 	}}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubeshield/kubeshield/internal/admission"
 	"github.com/kubeshield/kubeshield/internal/cluster"
 	"github.com/kubeshield/kubeshield/internal/fixture"
 )
@@ -51,6 +52,10 @@ func TestManifestsOptions(t *testing.T) {
 		len(snap.ClusterRoles) != 1 || len(snap.Services) != 1 {
 		t.Errorf("manifests hold %d deployments, %d/%d webhook configurations, %d cluster roles, %d services",
 			len(snap.Deployments), len(snap.ValidatingWebhookConfigurations), len(snap.MutatingWebhookConfigurations), len(snap.ClusterRoles), len(snap.Services))
+	}
+	// The default configuration is valid.
+	if _, err := admission.ParseConfig([]byte(DefaultConfig)); err != nil {
+		t.Errorf("DefaultConfig: %v", err)
 	}
 	for _, want := range []string{"kubernetes.io/metadata.name", "kube-system", "failurePolicy: Fail", "failurePolicy: Ignore", "timeoutSeconds: 5",
 		"readOnlyRootFilesystem: true", "runAsNonRoot: true", "minAvailable: 1", "system:node:"} {
@@ -97,10 +102,8 @@ func TestManifestsDryRun(t *testing.T) {
 			_, err = cs.RbacV1().ClusterRoles().Create(ctx, v, dry)
 		case *rbacv1.ClusterRoleBinding:
 			_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, v, dry)
-		case *rbacv1.Role:
-			_, err = cs.RbacV1().Roles(v.Namespace).Create(ctx, v, dry)
-		case *rbacv1.RoleBinding:
-			_, err = cs.RbacV1().RoleBindings(v.Namespace).Create(ctx, v, dry)
+		case *corev1.ConfigMap:
+			_, err = cs.CoreV1().ConfigMaps(v.Namespace).Create(ctx, v, dry)
 		case *appsv1.Deployment:
 			_, err = cs.AppsV1().Deployments(v.Namespace).Create(ctx, v, dry)
 		case *policyv1.PodDisruptionBudget:
