@@ -132,6 +132,7 @@ at or above the --fail-on threshold (rbac check: policy violated),
 		newKeyCommand(g),
 		newRBACCommand(g),
 		newAdmissionCommand(g),
+		newWebhookCommand(g),
 	)
 	return root
 }

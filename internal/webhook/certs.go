@@ -205,3 +205,31 @@ func sign(tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, priv *ecdsa.Priv
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
+
+// KeyPEM returns the CA's private key as PEM (PKCS #8), to keep it in a
+// Secret shared by the webhook's replicas.
+func (ca *CA) KeyPEM() ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("marshal CA key: %w", err)
+	}
+	return pemBlock("PRIVATE KEY", der), nil
+}
+
+// ParseCA reads a CA written by Cert and KeyPEM. Errors: PEM that does not
+// hold a CA certificate and its ECDSA key.
+func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("CA key pair: %w", err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	key, ok := pair.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok || !cert.IsCA {
+		return nil, errors.New("CA key pair: not an ECDSA certificate authority")
+	}
+	return &CA{Cert: certPEM, cert: cert, key: key}, nil
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -195,5 +196,48 @@ func TestInjectCABundle(t *testing.T) {
 	err = InjectCABundle(ctx, cs, nil, []string{name + "-missing"}, ca.Cert)
 	if err == nil || !IsNotFound(err) {
 		t.Errorf("InjectCABundle(missing) = %v; want a not-found error", err)
+	}
+}
+
+// TestSharedCA: the first replica creates the CA Secret, the next one
+// reads the same CA.
+func TestSharedCA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test control plane")
+	}
+	cp := fixture.ControlPlane(t)
+	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ns := fmt.Sprintf("ks-ca-%d", time.Now().UnixNano())
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := SharedCA(ctx, cs, ns, "webhook-ca", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := SharedCA(ctx, cs, ns, "webhook-ca", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Cert, second.Cert) {
+		t.Error("two replicas got different CAs")
+	}
+	certPEM, keyPEM, err := second.Issue([]string{"svc"}, nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		t.Errorf("a certificate of the shared CA does not load: %v", err)
+	}
+	if _, err := ParseCA([]byte("x"), []byte("y")); err == nil {
+		t.Error("ParseCA(garbage): no error")
 	}
 }

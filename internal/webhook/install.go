@@ -91,7 +91,8 @@ images:
 // Manifests returns the objects that run the webhook, in apply order:
 // Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding (read
 // namespaces, pods' service accounts and pull secrets; update only its own
-// webhook configurations, for the caBundle), the ConfigMap of the policy
+// webhook configurations, for the caBundle), Role and RoleBinding (the
+// Secret of the CA its replicas share), the ConfigMap of the policy
 // configuration (DefaultConfig; edit it, the webhook reloads it),
 // Deployment (anti-affinity across nodes, restricted security
 // context, read-only root filesystem, probes), PodDisruptionBudget,
@@ -142,6 +143,14 @@ func Manifests(o InstallOptions) ([]runtime.Object, error) {
 		}},
 		&rbacv1.ClusterRoleBinding{TypeMeta: tm("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), ObjectMeta: meta(webhookName, false),
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: webhookName},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: webhookName, Namespace: o.Namespace}}},
+		// The CA the replicas share (SharedCA): read it, or create it once.
+		&rbacv1.Role{TypeMeta: tm("rbac.authorization.k8s.io/v1", "Role"), ObjectMeta: meta(webhookName, true), Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{webhookName + "-ca"}, Verbs: []string{"get"}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+		}},
+		&rbacv1.RoleBinding{TypeMeta: tm("rbac.authorization.k8s.io/v1", "RoleBinding"), ObjectMeta: meta(webhookName, true),
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: webhookName},
 			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: webhookName, Namespace: o.Namespace}}},
 		&corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: meta(o.ConfigMap, true), Data: map[string]string{
 			ConfigFile: DefaultConfig,
@@ -230,7 +239,7 @@ func deployment(o InstallOptions, meta metav1.ObjectMeta, labels map[string]stri
 				Image: o.Image,
 				Args: []string{"webhook", "serve", "--listen", fmt.Sprintf(":%d", Port), "--self-signed",
 					"--service", name, "--namespace", o.Namespace, "--config", ConfigDir + "/" + ConfigFile,
-					"--webhook-configuration", name, "--log-format", "json"},
+					"--webhook-configuration", name, "--ca-secret", name + "-ca", "--log-format", "json"},
 				Ports:          []corev1.ContainerPort{{Name: "https", ContainerPort: Port}},
 				ReadinessProbe: probe("/readyz"),
 				LivenessProbe:  probe("/healthz"),

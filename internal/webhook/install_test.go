@@ -102,6 +102,10 @@ func TestManifestsDryRun(t *testing.T) {
 			_, err = cs.RbacV1().ClusterRoles().Create(ctx, v, dry)
 		case *rbacv1.ClusterRoleBinding:
 			_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, v, dry)
+		case *rbacv1.Role:
+			_, err = cs.RbacV1().Roles(v.Namespace).Create(ctx, v, dry)
+		case *rbacv1.RoleBinding:
+			_, err = cs.RbacV1().RoleBindings(v.Namespace).Create(ctx, v, dry)
 		case *corev1.ConfigMap:
 			_, err = cs.CoreV1().ConfigMaps(v.Namespace).Create(ctx, v, dry)
 		case *appsv1.Deployment:
@@ -124,4 +128,53 @@ func TestManifestsDryRun(t *testing.T) {
 func describe(obj runtime.Object) string {
 	m, _ := obj.(metav1.Object)
 	return fmt.Sprintf("%T %s/%s", obj, m.GetNamespace(), m.GetName())
+}
+
+// TestApply creates the manifests in the real API server, then applies
+// them again (updates, the ConfigMap kept), and removes the webhook
+// configurations so they cannot affect other tests.
+func TestApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test control plane")
+	}
+	cp := fixture.ControlPlane(t)
+	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultInstallOptions()
+	o.Namespace = fmt.Sprintf("ks-apply-%d", time.Now().UnixNano())
+	o.Name = o.Namespace
+	// Nothing of this test's may block other tests' requests.
+	o.ValidatingFailurePolicy, o.MutatingFailurePolicy = admissionregistrationv1.Ignore, admissionregistrationv1.Ignore
+	objs, err := Manifests(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	name := o.Name + "-webhook"
+	t.Cleanup(func() {
+		_ = cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	done, err := Apply(ctx, cs, objs)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(done) != len(objs) || !strings.HasPrefix(done[0], "created Namespace") {
+		t.Errorf("first Apply = %q", done)
+	}
+	objs, _ = Manifests(o)
+	done, err = Apply(ctx, cs, objs)
+	if err != nil {
+		t.Fatalf("second Apply: %v", err)
+	}
+	joined := strings.Join(done, "\n")
+	if !strings.Contains(joined, "updated Deployment") || !strings.Contains(joined, "kept ConfigMap") || strings.Contains(joined, "created") {
+		t.Errorf("second Apply = %q", done)
+	}
 }
