@@ -101,11 +101,13 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Secure Kubernetes workloads from build to runtime",
 		Long: `Kubeshield secures the whole life of a workload: it lists what is inside
 images (SBOMs) and scans them for known vulnerabilities, signs and verifies
-them (cosign and Notation formats), and analyses a cluster's RBAC exactly as
-the API server decides; admission control and runtime protection come next.
+them (cosign and Notation formats), analyses a cluster's RBAC exactly as the
+API server decides, and enforces admission policies (Pod Security, signed
+images, Rego) as a webhook or on manifests; runtime protection comes next.
 
 Exit codes: 0 success, 1 error (rbac can-i: no), 2 usage error, 3 findings
-at or above the --fail-on threshold (rbac check: policy violated),
+at or above the --fail-on threshold (rbac check: policy violated; admission
+test: an object denied),
 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
