@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -20,52 +21,58 @@ import (
 // are attempted and the errors joined.
 func InjectCABundle(ctx context.Context, cs kubernetes.Interface, validating, mutating []string, caPEM []byte) error {
 	var errs []error
-	adm := cs.AdmissionregistrationV1()
+	v, m := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations(), cs.AdmissionregistrationV1().MutatingWebhookConfigurations()
 	for _, name := range validating {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			c, err := adm.ValidatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
+		err := inject(ctx, name, v.Get, v.Update, func(c *admissionregistrationv1.ValidatingWebhookConfiguration) bool {
 			changed := false
 			for i := range c.Webhooks {
-				if !bytes.Equal(c.Webhooks[i].ClientConfig.CABundle, caPEM) {
-					c.Webhooks[i].ClientConfig.CABundle, changed = caPEM, true
-				}
+				changed = setBundle(&c.Webhooks[i].ClientConfig, caPEM) || changed
 			}
-			if !changed {
-				return nil
-			}
-			_, err = adm.ValidatingWebhookConfigurations().Update(ctx, c, metav1.UpdateOptions{})
-			return err
+			return changed
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("inject caBundle into ValidatingWebhookConfiguration %s: %w", name, err))
 		}
 	}
 	for _, name := range mutating {
-		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			c, err := adm.MutatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
+		err := inject(ctx, name, m.Get, m.Update, func(c *admissionregistrationv1.MutatingWebhookConfiguration) bool {
 			changed := false
 			for i := range c.Webhooks {
-				if !bytes.Equal(c.Webhooks[i].ClientConfig.CABundle, caPEM) {
-					c.Webhooks[i].ClientConfig.CABundle, changed = caPEM, true
-				}
+				changed = setBundle(&c.Webhooks[i].ClientConfig, caPEM) || changed
 			}
-			if !changed {
-				return nil
-			}
-			_, err = adm.MutatingWebhookConfigurations().Update(ctx, c, metav1.UpdateOptions{})
-			return err
+			return changed
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("inject caBundle into MutatingWebhookConfiguration %s: %w", name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// inject gets a configuration, lets set change it and updates it when it
+// did, retrying on conflicts.
+func inject[T any](ctx context.Context, name string, get func(context.Context, string, metav1.GetOptions) (T, error),
+	update func(context.Context, T, metav1.UpdateOptions) (T, error), set func(T) bool) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !set(c) {
+			return nil
+		}
+		_, err = update(ctx, c, metav1.UpdateOptions{})
+		return err
+	})
+}
+
+// setBundle sets cc's caBundle and reports whether it changed.
+func setBundle(cc *admissionregistrationv1.WebhookClientConfig, caPEM []byte) bool {
+	if bytes.Equal(cc.CABundle, caPEM) {
+		return false
+	}
+	cc.CABundle = caPEM
+	return true
 }
 
 // IsNotFound reports whether err says a webhook configuration does not

@@ -16,9 +16,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubeshield/kubeshield/internal/cluster"
 	"github.com/kubeshield/kubeshield/internal/fixture"
 )
 
@@ -153,15 +151,7 @@ func TestInjectCABundle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test control plane")
 	}
-	cp := fixture.ControlPlane(t)
-	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cs := fixture.ControlPlaneClient(t)
 	ctx := context.Background()
 	name := fmt.Sprintf("ks-inject-%d", time.Now().UnixNano())
 	url := "https://127.0.0.1:1/validate"
@@ -205,15 +195,7 @@ func TestSharedCA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test control plane")
 	}
-	cp := fixture.ControlPlane(t)
-	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cs := fixture.ControlPlaneClient(t)
 	ctx := context.Background()
 	ns := fmt.Sprintf("ks-ca-%d", time.Now().UnixNano())
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

@@ -15,7 +15,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubeshield/kubeshield/internal/admission"
 	"github.com/kubeshield/kubeshield/internal/cluster"
@@ -71,15 +70,7 @@ func TestManifestsDryRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test control plane")
 	}
-	cp := fixture.ControlPlane(t)
-	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cs := fixture.ControlPlaneClient(t)
 	o := DefaultInstallOptions()
 	o.Namespace = fmt.Sprintf("ks-install-%d", time.Now().UnixNano())
 	o.Name = o.Namespace
@@ -137,15 +128,7 @@ func TestApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test control plane")
 	}
-	cp := fixture.ControlPlane(t)
-	cfg, _, err := cluster.RESTConfig(cp.Kubeconfig, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cs := fixture.ControlPlaneClient(t)
 	o := DefaultInstallOptions()
 	o.Namespace = fmt.Sprintf("ks-apply-%d", time.Now().UnixNano())
 	o.Name = o.Namespace
