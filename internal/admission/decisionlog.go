@@ -24,7 +24,10 @@ func NewDecisionLog(w io.Writer) *DecisionLog {
 
 // DecisionRecord is one line of the decision log.
 type DecisionRecord struct {
-	Time         time.Time      `json:"time"`
+	Time time.Time `json:"time"`
+	// Webhook is the endpoint that decided ("validate", "mutate"), when
+	// written by WriteFrom.
+	Webhook      string         `json:"webhook,omitempty"`
 	UID          string         `json:"uid"`
 	User         string         `json:"user"`
 	Groups       []string       `json:"groups,omitempty"`
@@ -100,8 +103,14 @@ func Record(r *Request, d Decision, at time.Time) DecisionRecord {
 }
 
 // Write appends the line of decision d about r. Errors are the writer's.
-func (l *DecisionLog) Write(r *Request, d Decision) error {
-	line, err := json.Marshal(Record(r, d, l.now()))
+func (l *DecisionLog) Write(r *Request, d Decision) error { return l.WriteFrom("", r, d) }
+
+// WriteFrom is Write for the webhook endpoint that decided, named in the
+// line (a request goes through the mutating and the validating webhook).
+func (l *DecisionLog) WriteFrom(webhook string, r *Request, d Decision) error {
+	rec := Record(r, d, l.now())
+	rec.Webhook = webhook
+	line, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("decision log: %w", err)
 	}

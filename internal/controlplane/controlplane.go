@@ -149,6 +149,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		"--advertise-address=127.0.0.1",
 		// No controller manager creates "default" service accounts here.
 		"--disable-admission-plugins=ServiceAccount",
+		// As clusters run it: privileged pods are Pod Security's (and the
+		// webhooks') to judge, not refused by API validation.
+		"--allow-privileged=true",
 	}
 	args = append(args, opts.APIServerArgs...)
 	cp.api, err = startProcess(opts.Detach, filepath.Join(opts.BinDir, "kube-apiserver"), filepath.Join(opts.Dir, "kube-apiserver.log"), args...)

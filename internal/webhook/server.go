@@ -167,11 +167,22 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request, hook string
 		return
 	}
 	d := eng.Review(ctx, req)
-	if hook == "validate" {
+	switch hook {
+	case "validate":
+		// The API server rejects a validating webhook's patch.
 		d = d.WithoutPatch()
+	case "mutate":
+		// The mutating webhook only patches: it sees the object before
+		// later mutating webhooks have run, so denials are left to the
+		// validating webhook, which sees the final object (and runs the
+		// same policies). Its warnings come from there too.
+		if !d.Allowed {
+			d = admission.Decision{UID: d.UID, Allowed: true, Results: d.Results, Latency: d.Latency}
+		}
+		d.Warnings = nil
 	}
 	if s.Decisions != nil {
-		if err := s.Decisions.Write(req, d); err != nil {
+		if err := s.Decisions.WriteFrom(hook, req, d); err != nil {
 			s.logger().Error("write decision log", slog.Any("error", err))
 		}
 	}
