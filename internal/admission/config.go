@@ -83,6 +83,8 @@ type Config struct {
 	// Rego configures the rego policy (Gatekeeper templates and
 	// constraints).
 	Rego *RegoConfig `yaml:"rego,omitempty"`
+	// ImageGates configures the imageGates policy (scan results).
+	ImageGates *ImageGatesConfig `yaml:"imageGates,omitempty"`
 }
 
 // Defaults are the mode, failure policy and timeout of sections that do
@@ -188,12 +190,15 @@ func (c *Config) sections() []section {
 	if s := c.Rego; s != nil {
 		out = append(out, section{RegoPolicy, s.Common, s.check, s.build})
 	}
+	if s := c.ImageGates; s != nil {
+		out = append(out, section{ImageGatesPolicy, s.Common, s.check, s.build})
+	}
 	return out
 }
 
 // Bindings builds the configured policies, in a fixed order
 // (podSecurity, runtimeSockets, images, registries, serviceAccountTokens,
-// signedImages, rego), with their modes, failure policies and timeouts,
+// signedImages, rego, imageGates), with their modes, failure policies and timeouts,
 // reading the files the configuration names (keys, trusted roots, trust
 // policies, Rego) relative to env.Dir. Errors: those ParseConfig reports,
 // without lines, and files that cannot be read or do not parse.

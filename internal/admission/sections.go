@@ -39,6 +39,8 @@ type BuildEnv struct {
 	// SignatureCache keeps signature verifications across reloads; nil
 	// makes one per build.
 	SignatureCache *signature.Cache
+	// ScanCache keeps image scans across reloads; nil makes one per build.
+	ScanCache *ScanCache
 }
 
 // path resolves a file name of the configuration.

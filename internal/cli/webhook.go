@@ -128,7 +128,8 @@ func (o *webhookServeOptions) run(ctx context.Context, g *globalOptions) error {
 	var (
 		namespaces admission.NamespaceLabeler
 		ready      func() error
-		env        = admission.BuildEnv{Dir: filepath.Dir(o.config), SignatureCache: signature.NewCache(admission.DefaultSignatureCacheSize, admission.DefaultSignatureCacheTTL)}
+		env        = admission.BuildEnv{Dir: filepath.Dir(o.config), ScanCache: admission.NewScanCache(),
+			SignatureCache: signature.NewCache(admission.DefaultSignatureCacheSize, admission.DefaultSignatureCacheTTL)}
 	)
 	if cs != nil {
 		nc := webhook.NewNamespaceCache(cs)
