@@ -23,6 +23,27 @@ if [ ! -x "$tools/bin/cosign3" ]; then
   GOBIN="$tools/cosign3.tmp" go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
   mv "$tools/cosign3.tmp/cosign" "$tools/bin/cosign3" && rmdir "$tools/cosign3.tmp"
 fi
+if [ ! -x "$tools/bin/opa" ]; then
+  echo "installing opa v1.22.3 into $tools/bin (takes 2-4 minutes)" >&2
+  GOBIN="$tools/bin" go install github.com/open-policy-agent/opa@v1.22.3
+fi
+if [ ! -x "$tools/bin/gator" ]; then
+  echo "installing gator v3.23.1 into $tools/bin (takes several minutes)" >&2
+  GOBIN="$tools/bin" go install github.com/open-policy-agent/gatekeeper/v3/cmd/gator@v3.23.1
+fi
+if [ ! -x "$tools/bin/kubectl-kyverno" ]; then
+  # go install refuses kyverno's module (its go.mod has replace
+  # directives): build it from a copy of the module's source. Optional: the
+  # admission bench skips kyverno when this fails.
+  echo "building kubectl-kyverno v1.19.1 into $tools/bin (takes 10 minutes or more)" >&2
+  kyverno_src=$(go mod download -json github.com/kyverno/kyverno@v1.19.1 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  kyverno_tmp=$(mktemp -d)
+  if [ -n "$kyverno_src" ] && cp -r "$kyverno_src/." "$kyverno_tmp" && chmod -R u+w "$kyverno_tmp" &&
+    (cd "$kyverno_tmp" && go build -o "$tools/bin/kubectl-kyverno" ./cmd/cli/kubectl-kyverno); then :; else
+    echo "kubectl-kyverno did not build: the admission bench skips it" >&2
+  fi
+  rm -rf "$kyverno_tmp"
+fi
 cache=${KUBESHIELD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeshield-test}
 bash hack/debian-rootfs.sh "$cache/debian12-rootfs" >&2
 tarball=$(go run ./hack/debianimage -rootfs "$cache/debian12-rootfs")
@@ -49,3 +70,7 @@ go run ./bench/verify -kubeshield bin/kubeshield -cosign "$tools/bin/cosign" -co
 echo "== kubeshield rbac (who-can, risks, paths) vs the API server (SubjectAccessReviews, kubectl auth can-i) on a generated cluster of 10,000 roles and bindings, 1,000 subjects"
 bash hack/control-plane.sh "$cache/control-plane/v1.37.2/bin" >&2
 go run ./bench/rbac -bin "$cache/control-plane/v1.37.2/bin" -runs "${RUNS:-10}"
+echo "== kubeshield admission webhook (Pod Security + signed images + 10 Rego constraints) vs opa run --server v1.22.3 (the Rego), gator test v3.23.1, kubectl-kyverno apply v1.19.1 (Pod Security), TLS on 127.0.0.1"
+kyverno_bin=""
+if [ -x "$tools/bin/kubectl-kyverno" ]; then kyverno_bin="$tools/bin/kubectl-kyverno"; fi
+go run ./bench/admission -kubeshield bin/kubeshield -opa "$tools/bin/opa" -gator "$tools/bin/gator" -kyverno "$kyverno_bin" -runs "${RUNS:-3}"

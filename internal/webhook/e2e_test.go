@@ -546,11 +546,3 @@ func dryRunLogged(t *testing.T, log, ns, name string) bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
