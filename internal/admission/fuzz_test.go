@@ -115,3 +115,30 @@ func FuzzReview(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseConfig: any file is a configuration or a *ConfigError; a
+// configuration that parses builds its pure policies without panicking.
+func FuzzParseConfig(f *testing.F) {
+	for _, name := range []string{"testdata/config.yaml", "../../examples/admission/config.yaml"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("apiVersion: kubeshield.dev/v1alpha1\nkind: AdmissionConfig\npodSecurity: {enforce: restricted:v1.30, warn: x}\n"))
+	f.Add([]byte("apiVersion: kubeshield.dev/v1alpha1\nkind: AdmissionConfig\nsignedImages: {rules: [{name: a, images: [x], key: k}]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("ParseConfig error %T %v is not a *ConfigError", err, err)
+			}
+			return
+		}
+		for _, s := range cfg.sections() {
+			_ = s.check()
+		}
+	})
+}
