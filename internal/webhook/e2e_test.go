@@ -545,4 +545,3 @@ func dryRunLogged(t *testing.T, log, ns, name string) bool {
 	}
 	return false
 }
-
