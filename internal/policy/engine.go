@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	goruntime "runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -263,16 +260,9 @@ func (e *Engine) Review(ctx context.Context, obj Object) ([]Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Constraints are evaluated in parallel (the prepared queries are safe
-	// for concurrent use), results kept in constraint order: a request's
-	// latency is that of its slowest constraints, not their sum.
-	type result struct {
-		vs  []Violation
-		err error
-	}
-	results := make([]result, len(matched))
-	eval := func(i int) {
-		p := matched[i]
+	var out []Violation
+	var errs []error
+	for _, p := range matched {
 		input := ast.NewObject(
 			[2]*ast.Term{ast.StringTerm("review"), reviewTerm},
 			[2]*ast.Term{ast.StringTerm("parameters"), p.params},
@@ -280,42 +270,18 @@ func (e *Engine) Review(ctx context.Context, obj Object) ([]Violation, error) {
 		rs, err := p.t.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				err = fmt.Errorf("%w: %w", cerr, err)
+				errs = append(errs, fmt.Errorf("evaluate %s %s: %w: %w", p.c.Kind, p.c.Name, cerr, err))
+				break
 			}
-			results[i].err = fmt.Errorf("evaluate %s %s: %w", p.c.Kind, p.c.Name, err)
-			return
+			errs = append(errs, fmt.Errorf("evaluate %s %s: %w", p.c.Kind, p.c.Name, err))
+			continue
 		}
 		vs, err := violations(p, rs)
 		if err != nil {
-			results[i].err = fmt.Errorf("evaluate %s %s: %w", p.c.Kind, p.c.Name, err)
-			return
+			errs = append(errs, fmt.Errorf("evaluate %s %s: %w", p.c.Kind, p.c.Name, err))
+			continue
 		}
-		results[i].vs = vs
-	}
-	workers := min(len(matched), goruntime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range matched {
-			eval(i)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() { // ends when every constraint is taken
-				for i := int(next.Add(1) - 1); i < len(matched); i = int(next.Add(1) - 1) {
-					eval(i)
-				}
-			})
-		}
-		wg.Wait()
-	}
-	var out []Violation
-	var errs []error
-	for _, r := range results {
-		out = append(out, r.vs...)
-		if r.err != nil {
-			errs = append(errs, r.err)
-		}
+		out = append(out, vs...)
 	}
 	return out, errors.Join(errs...)
 }
