@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"slices"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -260,6 +262,25 @@ func (e *Engine) Review(ctx context.Context, obj Object) ([]Violation, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The evaluation runs on a long-lived worker: OPA's evaluator recurses
+	// deeply, and a goroutine started per request (as the admission engine
+	// starts one per policy) would grow its stack from scratch, copying it
+	// several times, on every request.
+	var (
+		out  []Violation
+		errs []error
+	)
+	err = onWorker(ctx, func() {
+		out, errs = e.evaluate(ctx, matched, reviewTerm)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, errors.Join(errs...)
+}
+
+// evaluate runs the matched constraints' queries in order.
+func (e *Engine) evaluate(ctx context.Context, matched []*prepared, reviewTerm *ast.Term) ([]Violation, []error) {
 	var out []Violation
 	var errs []error
 	for _, p := range matched {
@@ -283,7 +304,51 @@ func (e *Engine) Review(ctx context.Context, obj Object) ([]Violation, error) {
 		}
 		out = append(out, vs...)
 	}
-	return out, errors.Join(errs...)
+	return out, errs
+}
+
+// workers run Rego evaluations on goroutines that live as long as the
+// process, so their stacks stay grown; a bounded number, like the cores.
+var (
+	workersOnce sync.Once
+	workQueue   chan func()
+)
+
+// onWorker runs f on a worker and waits for it, or returns ctx's error
+// when ctx ends before a worker takes it (f then never runs) or finishes.
+func onWorker(ctx context.Context, f func()) error {
+	workersOnce.Do(func() {
+		n := 2 * goruntime.GOMAXPROCS(0)
+		workQueue = make(chan func())
+		for range n {
+			go func() { // lives for the process: takes jobs forever
+				for job := range workQueue {
+					job()
+				}
+			}()
+		}
+	})
+	done := make(chan struct{})
+	var panicked any
+	job := func() {
+		defer close(done)
+		// A panic must reach the caller's goroutine, where the admission
+		// engine recovers it, not end the process from a worker.
+		defer func() { panicked = recover() }()
+		f()
+	}
+	select {
+	case workQueue <- job:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// f honours ctx, so it ends soon after ctx does; its results are
+	// the caller's only once it has.
+	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
+	return nil
 }
 
 // matchAny reports whether the constraint matches the object or the old
