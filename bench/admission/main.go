@@ -55,6 +55,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/kubeshield/kubeshield/internal/admission"
+	"github.com/kubeshield/kubeshield/internal/webhook"
 )
 
 type options struct {
@@ -144,6 +145,9 @@ func regoViolations(d admission.Decision) int {
 }
 
 func run(ctx context.Context, o options) error {
+	// The server runs with the webhook's garbage collector target, as
+	// `kubeshield webhook serve` does; the peers with their own defaults.
+	webhook.TuneGC()
 	tools := map[string]*string{"kubeshield": &o.kubeshield, "opa": &o.opa, "gator": &o.gator, "kyverno": &o.kyverno}
 	why := map[string]string{}
 	for _, name := range []string{"kubeshield", "opa", "gator", "kyverno"} {

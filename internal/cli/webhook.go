@@ -112,6 +112,7 @@ func (o *webhookServeOptions) run(ctx context.Context, g *globalOptions) error {
 		return usageErrorf("--timeout and --reload-interval must be positive")
 	}
 	logger := g.logger
+	webhook.TuneGC()
 
 	// The cluster, for namespace labels and pull secrets; optional
 	// outside a cluster.

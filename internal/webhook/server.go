@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -30,6 +31,20 @@ const (
 	// limit on objects is 3 MiB; a review carries two of them).
 	DefaultMaxBodyBytes = admission.DefaultMaxReviewSize
 )
+
+// GCPercent is the garbage collector target the webhook runs with
+// (TuneGC): each review allocates its decoded objects and Rego values, and
+// collecting less often keeps the latency tail short; the process's soft
+// memory limit still bounds the heap.
+const GCPercent = 400
+
+// TuneGC sets the garbage collector target to GCPercent unless GOGC says
+// otherwise. The webhook calls it at start.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
+}
 
 // Server answers AdmissionReview requests on /validate and /mutate and
 // serves /healthz, /readyz and /metrics. It is safe for concurrent use;
