@@ -166,12 +166,9 @@ func (p *imageGates) Check(ctx context.Context, r *Request) (Outcome, error) {
 	if pod == nil || err != nil {
 		return Outcome{}, err
 	}
-	var kc authn.Keychain = authn.DefaultKeychain
-	if p.keychain != nil {
-		if kc, err = p.keychain(ctx, r); err != nil {
-			return Outcome{}, fmt.Errorf("registry credentials: %w", err)
-		}
-	}
+	// The keychain may first be used by a scan that outlives the
+	// request: it must not end with the request's context.
+	kc := keychainFor(context.WithoutCancel(ctx), r, p.keychain)
 	var out Outcome
 	for _, c := range containers(pod) {
 		var opts []name.Option

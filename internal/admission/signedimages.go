@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -169,13 +170,7 @@ func (p *signedImages) Check(ctx context.Context, r *Request) (Outcome, error) {
 			continue
 		}
 		if ropts == nil {
-			var kc authn.Keychain = authn.DefaultKeychain
-			if p.opts.Keychain != nil {
-				if kc, err = p.opts.Keychain(ctx, r); err != nil {
-					return Outcome{}, fmt.Errorf("registry credentials: %w", err)
-				}
-			}
-			ropts = []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithUserAgent("kubeshield")}
+			ropts = []remote.Option{remote.WithAuthFromKeychain(keychainFor(ctx, r, p.opts.Keychain)), remote.WithUserAgent("kubeshield")}
 		}
 		sigs, err := p.cache.Verify(ctx, ref, rule.Verifier, ropts)
 		var verr *signature.VerificationError
@@ -221,4 +216,32 @@ func (p *signedImages) nameOptions(image string) []name.Option {
 		}
 	}
 	return nil
+}
+
+// keychainFor returns the registry credentials of r: make's keychain,
+// built only when the registry is first asked (a verification answered
+// from the cache reads no pull secrets), or the default keychain when make
+// is nil.
+func keychainFor(ctx context.Context, r *Request, make func(context.Context, *Request) (authn.Keychain, error)) authn.Keychain {
+	if make == nil {
+		return authn.DefaultKeychain
+	}
+	return &lazyKeychain{make: func() (authn.Keychain, error) { return make(ctx, r) }}
+}
+
+// lazyKeychain builds its keychain on the first Resolve.
+type lazyKeychain struct {
+	once sync.Once
+	make func() (authn.Keychain, error)
+	kc   authn.Keychain
+	err  error
+}
+
+// Resolve implements authn.Keychain.
+func (l *lazyKeychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	l.once.Do(func() { l.kc, l.err = l.make() })
+	if l.err != nil {
+		return nil, fmt.Errorf("registry credentials: %w", l.err)
+	}
+	return l.kc.Resolve(res)
 }
