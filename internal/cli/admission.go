@@ -83,6 +83,20 @@ func (o *admissionFlags) engine(ctx context.Context, snap *cluster.Snapshot) (*a
 	}), bindings...)
 }
 
+// decide builds the engine, evaluates every object of snap and prints the
+// decisions (a *FindingsError when any is denied).
+func (o *admissionFlags) decide(ctx context.Context, g *globalOptions, snap *cluster.Snapshot, all bool) error {
+	e, err := o.engine(ctx, snap)
+	if err != nil {
+		return err
+	}
+	ds, err := o.evaluate(ctx, e, snap)
+	if err != nil {
+		return err
+	}
+	return writeDecisions(g, ds, all)
+}
+
 // objectDecision is one object's decision, for -o json|yaml.
 type objectDecision struct {
 	Kind      string            `json:"kind"`
@@ -242,15 +256,7 @@ Exits 0 when everything is admitted, 3 when anything is denied.`,
 			if err != nil {
 				return err
 			}
-			e, err := o.engine(ctx, snap)
-			if err != nil {
-				return err
-			}
-			ds, err := o.evaluate(ctx, e, snap)
-			if err != nil {
-				return err
-			}
-			return writeDecisions(g, ds, o.all)
+			return o.decide(ctx, g, snap, o.all)
 		},
 	}
 	o.addFlags(cmd)
@@ -293,15 +299,7 @@ the workload kinds. Exits 3 when anything would be denied.`,
 			if err != nil {
 				return err
 			}
-			e, err := o.engine(ctx, snap)
-			if err != nil {
-				return err
-			}
-			ds, err := o.evaluate(ctx, e, snap)
-			if err != nil {
-				return err
-			}
-			return writeDecisions(g, ds, o.all)
+			return o.decide(ctx, g, snap, o.all)
 		},
 	}
 	o.addFlags(cmd)
