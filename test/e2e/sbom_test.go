@@ -25,7 +25,17 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// kubeshield builds the binary once per test run.
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// kubeshield builds the binary once per test run, into a directory
+// TestMain removes.
 func kubeshield(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
