@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kubeshield/kubeshield/internal/finding"
 )
 
 // Exit codes, decided here and documented in docs/cli.md.
@@ -78,4 +80,34 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	}
 	return ExitError
+}
+
+// failOn returns a *FindingsError when a finding is at or above the
+// --fail-on severity ("" never fails).
+func failOn(level string, fs []finding.Finding) error {
+	if level == "" {
+		return nil
+	}
+	min, _ := finding.ParseSeverity(level)
+	n := 0
+	for _, f := range fs {
+		if f.Severity >= min {
+			n++
+		}
+	}
+	if n > 0 {
+		return &FindingsError{Count: n, Code: ExitFindings}
+	}
+	return nil
+}
+
+// checkFailOn validates a --fail-on severity ("" is none).
+func checkFailOn(level string) error {
+	if level == "" {
+		return nil
+	}
+	if _, err := finding.ParseSeverity(level); err != nil {
+		return usageErrorf("--fail-on: %v", err)
+	}
+	return nil
 }

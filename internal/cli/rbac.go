@@ -380,9 +380,10 @@ func (o *matrixOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		ns = ""
 	}
 	groups := slices.Clone(o.groups)
-	if parts := strings.Split(o.subject, ":"); len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" {
-		groups = append(groups, rbac.ServiceAccountGroups(parts[2])...)
-		groups = append(groups, "system:authenticated")
+	if ns, name, ok := rbac.ParseServiceAccountUser(o.subject); ok {
+		// The groups a real token has.
+		id := rbac.SubjectIdentity(rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name})
+		groups = append(groups, id.Groups...)
 	}
 	var rows []matrixRow
 	for _, res := range matrixResources(snap, ns == "") {

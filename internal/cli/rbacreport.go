@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -91,35 +90,6 @@ func writeFindingsTable(w io.Writer, fs []finding.Finding) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d findings: %s\n", len(fs), strings.Join(parts, ", "))
 	return err
-}
-
-// failOn returns a *FindingsError when a finding is at or above the
-// --fail-on severity ("" never fails).
-func failOn(level string, fs []finding.Finding) error {
-	if level == "" {
-		return nil
-	}
-	min, _ := finding.ParseSeverity(level)
-	n := 0
-	for _, f := range fs {
-		if f.Severity >= min {
-			n++
-		}
-	}
-	if n > 0 {
-		return &FindingsError{Count: n, Code: ExitFindings}
-	}
-	return nil
-}
-
-func checkFailOn(level string) error {
-	if level == "" {
-		return nil
-	}
-	if _, err := finding.ParseSeverity(level); err != nil {
-		return usageErrorf("--fail-on: %v", err)
-	}
-	return nil
 }
 
 // risksOptions are the flags of `kubeshield rbac risks`.
@@ -244,12 +214,12 @@ func (o *pathsOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	}
 	var from *rbac.Identity
 	switch {
-	case strings.HasPrefix(o.from, "system:serviceaccount:"):
-		parts := strings.Split(o.from, ":")
-		if len(parts) != 4 || parts[2] == "" || parts[3] == "" {
+	case strings.HasPrefix(o.from, rbac.ServiceAccountUserPrefix):
+		ns, name, ok := rbac.ParseServiceAccountUser(o.from)
+		if !ok {
 			return usageErrorf("--from %q: a service account is system:serviceaccount:NAMESPACE:NAME", o.from)
 		}
-		id := rbac.SubjectIdentity(rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: parts[2], Name: parts[3]})
+		id := rbac.SubjectIdentity(rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name})
 		id.Groups = append(id.Groups, o.fromGroups...)
 		from = &id
 	case o.from != "":
@@ -280,12 +250,7 @@ func (o *pathsOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		if out.Paths == nil {
 			out.Paths = []rbac.Path{}
 		}
-		if g.output == "yaml" {
-			return writeData(g.stdout, "yaml", out)
-		}
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeData(g.stdout, g.output, out)
 	}
 	if len(paths) == 0 {
 		_, err = fmt.Fprintln(g.stdout, "no escalation paths found")

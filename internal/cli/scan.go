@@ -150,10 +150,8 @@ func (o *scanOptions) validate() error {
 			return &UsageError{Err: fmt.Errorf("--severity: %w", err)}
 		}
 	}
-	if o.failOn != "" {
-		if _, err := finding.ParseSeverity(o.failOn); err != nil {
-			return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
-		}
+	if err := checkFailOn(o.failOn); err != nil {
+		return err
 	}
 	if o.exitCode < 0 || o.exitCode > 125 {
 		return usageErrorf("--exit-code %d: want 0-125", o.exitCode)
@@ -292,17 +290,8 @@ func (o *scanOptions) gate(findings []finding.Finding) error {
 			counted = append(counted, f)
 		}
 	}
-	if o.failOn != "" {
-		min, _ := finding.ParseSeverity(o.failOn)
-		n := 0
-		for _, f := range counted {
-			if f.Severity >= min {
-				n++
-			}
-		}
-		if n > 0 {
-			return &FindingsError{Count: n, Code: ExitFindings}
-		}
+	if err := failOn(o.failOn, counted); err != nil {
+		return err
 	}
 	if o.exitCode != 0 && len(counted) > 0 {
 		return &FindingsError{Count: len(counted), Code: o.exitCode}

@@ -120,10 +120,8 @@ func (i Identity) key() string {
 // "serviceaccount NS/NAME", "user NAME" or "group NAME" when it has the
 // groups SubjectIdentity gives, else the user and groups in full.
 func (i Identity) String() string {
-	if rest, ok := strings.CutPrefix(i.User, saUserPrefix); ok {
-		if ns, name, ok := strings.Cut(rest, ":"); ok && i.key() == pathSAIdentity(ns, name).key() {
-			return "serviceaccount " + ns + "/" + name
-		}
+	if ns, name, ok := ParseServiceAccountUser(i.User); ok && i.key() == pathSAIdentity(ns, name).key() {
+		return "serviceaccount " + ns + "/" + name
 	}
 	if i.User != "" && i.key() == SubjectIdentity(rbacv1.Subject{Kind: rbacv1.UserKind, Name: i.User}).key() {
 		return "user " + i.User

@@ -79,7 +79,7 @@ func (r Request) namespace() string {
 // ServiceAccountUser returns the user name of the service account name in
 // namespace, system:serviceaccount:NAMESPACE:NAME.
 func ServiceAccountUser(namespace, name string) string {
-	return saUserPrefix + namespace + ":" + name
+	return ServiceAccountUserPrefix + namespace + ":" + name
 }
 
 // ServiceAccountGroups returns the groups the API server gives every
@@ -90,7 +90,23 @@ func ServiceAccountGroups(namespace string) []string {
 	return []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace}
 }
 
-const saUserPrefix = "system:serviceaccount:"
+// ServiceAccountUserPrefix starts the user name of every service account.
+const ServiceAccountUserPrefix = "system:serviceaccount:"
+
+// ParseServiceAccountUser returns the namespace and name of a service
+// account's user name (system:serviceaccount:NAMESPACE:NAME); ok is false
+// for any other user name.
+func ParseServiceAccountUser(user string) (namespace, name string, ok bool) {
+	rest, ok := strings.CutPrefix(user, ServiceAccountUserPrefix)
+	if !ok {
+		return "", "", false
+	}
+	namespace, name, ok = strings.Cut(rest, ":")
+	if !ok || namespace == "" || name == "" || strings.Contains(name, ":") {
+		return "", "", false
+	}
+	return namespace, name, true
+}
 
 // RuleAllows reports whether rule allows r, ignoring who asks: for a
 // resource request its verbs, API groups, resources (with "*",

@@ -455,12 +455,7 @@ func riskServiceAccount(sub rbacv1.Subject) (namespace, name string, ok bool) {
 	case rbacv1.ServiceAccountKind:
 		return sub.Namespace, sub.Name, sub.Namespace != ""
 	case rbacv1.UserKind:
-		rest, found := strings.CutPrefix(sub.Name, saUserPrefix)
-		if !found {
-			return "", "", false
-		}
-		namespace, name, ok = strings.Cut(rest, ":")
-		return namespace, name, ok && namespace != "" && name != ""
+		return ParseServiceAccountUser(sub.Name)
 	}
 	return "", "", false
 }

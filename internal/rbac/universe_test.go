@@ -439,7 +439,7 @@ func (u *universe) randomGroups(rng *rand.Rand, user string) []string {
 			out = append(out, g)
 		}
 	}
-	if rest, ok := strings.CutPrefix(user, saUserPrefix); ok && chance(rng, 0.6) {
+	if rest, ok := strings.CutPrefix(user, ServiceAccountUserPrefix); ok && chance(rng, 0.6) {
 		ns, _, _ := strings.Cut(rest, ":")
 		out = append(out, ServiceAccountGroups(ns)...)
 	} else if chance(rng, 0.1) {
